@@ -1,0 +1,65 @@
+"""`azmi up`: start every surface in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from azmi import settings as settings_mod
+
+
+@click.command("up")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where azmi keeps its database, CA and endpoint file (default: $AZMI_DATA_DIR or ~/.azmi).")
+@click.option("--in-memory", is_flag=True, default=False, help="Keep all state in memory; nothing survives a stop.")
+@click.option("--db", "db_url", default=None, help="Database URL (default: SQLite in the data directory).")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1, loopback only).")
+@click.option("--port-base", type=int, default=None,
+              help="Listen on PORT..PORT+3 for ARM, login, IMDS and App Service (0 = any free ports).")
+def up(data_dir: Path | None, in_memory: bool, db_url: str | None, host: str | None, port_base: int | None) -> None:
+    """Start azmi in the foreground: ARM, login (Entra), IMDS and App Service endpoints."""
+    from azmi.http.server import serve
+
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir.expanduser().resolve()
+    if in_memory:
+        overrides["in_memory"] = True
+    if db_url:
+        overrides["db_url"] = db_url
+    if host:
+        overrides["host"] = host
+    if port_base is not None:
+        step = 1 if port_base else 0
+        overrides["ports"] = settings_mod.Ports(port_base, port_base + step, port_base + 2 * step,
+                                                port_base + 3 * step)
+    try:
+        cfg = settings_mod.from_env(**overrides)
+    except settings_mod.SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    started = time.monotonic()
+    click.echo(f"azmi: starting (data directory {cfg.data_dir}) ...", err=True)
+
+    def ready(azmi) -> None:  # type: ignore[no-untyped-def]
+        ep = azmi.endpoints
+        click.echo(f"azmi is ready in {time.monotonic() - started:.2f}s", err=True)
+        click.echo(f"  ARM (control plane)  {ep.arm}")
+        click.echo(f"  login (Entra ID)     {ep.login}/{cfg.tenant_id}")
+        click.echo(f"  IMDS                 {ep.imds}/<resource key>   (see: azmi env -g RG -n VM)")
+        click.echo(f"  App Service          {ep.appservice}/msi/token")
+        click.echo(f"  tenant               {cfg.tenant_id}")
+        click.echo(f"  subscription         {cfg.subscription_id}")
+        click.echo(f"  data directory       {cfg.data_dir}{'  (state in memory)' if cfg.in_memory else ''}")
+        click.echo(f"  CA certificate       {cfg.data_dir / 'ca.pem'}")
+        click.echo("Press Ctrl-C to stop.", err=True)
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(serve(cfg, on_ready=ready))
+    except KeyboardInterrupt:
+        pass
+    click.echo("azmi stopped.", err=True)

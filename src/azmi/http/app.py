@@ -1,0 +1,36 @@
+"""Composition root: settings + store + clock -> services -> one ASGI app per surface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from azmi.clock import Clock
+from azmi.http.appservice import AppServiceApp
+from azmi.http.arm import create_arm_app
+from azmi.http.endpoints import Endpoints
+from azmi.http.imds import ImdsApp
+from azmi.http.login import create_login_app
+from azmi.services.system import Services, build_services
+from azmi.settings import Settings
+from azmi.store import Store
+
+HTTPS_SURFACES = ("arm", "login")
+
+
+@dataclass
+class Azmi:
+    services: Services
+    endpoints: Endpoints
+    apps: dict[str, Any]
+
+
+def create_app(settings: Settings, store: Store, clock: Clock, endpoints: Endpoints, trust_bundle: str) -> Azmi:
+    services = build_services(settings, store, clock)
+    apps = {
+        "arm": create_arm_app(services, endpoints, trust_bundle),
+        "login": create_login_app(services, endpoints),
+        "imds": ImdsApp(services),
+        "appservice": AppServiceApp(services),
+    }
+    return Azmi(services, endpoints, apps)

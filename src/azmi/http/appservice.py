@@ -1,0 +1,94 @@
+"""The App Service / Functions identity endpoint (azure-wire.md §2.1-2.2, sdk-compat §2.2-2.3).
+
+`IDENTITY_ENDPOINT` + `X-IDENTITY-HEADER` (api-version 2019-08-01: `client_id`,
+`principal_id`/`object_id`, `mi_res_id`; `expires_on` in epoch seconds) and the legacy
+`MSI_ENDPOINT` + `secret` header (2017-09-01: `clientid`; `expires_on` a date string as on
+Linux). The secret header identifies the app; it is compared through a constant-time-keyed
+dict lookup of a 256-bit random value, so a wrong guess learns nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from azmi import errors as e
+from azmi.domain.selection import Selector
+from azmi.http import errors as wire_errors
+from azmi.http.wire import QueryTooLong, Receive, Send, duplicated, encode_json, parse, send_bytes
+from azmi.services.system import Services
+
+TOKEN_PATH = "/msi/token"
+V2019 = "2019-08-01"
+V2017 = "2017-09-01"
+SELECTORS_2019 = {"client_id": "client_id", "principal_id": "object_id", "object_id": "object_id",
+                  "mi_res_id": "resource_id", "resource_id": "resource_id", "msi_res_id": "resource_id"}
+SELECTORS_2017 = {"clientid": "client_id", "client_id": "client_id", "msi_res_id": "resource_id",
+                  "resource_id": "resource_id", "mi_res_id": "resource_id"}
+MAX_VALUE = 2048
+HEADERS = [(b"content-type", b"application/json; charset=utf-8")]
+
+
+def _error(status: int, message: str) -> tuple[int, dict[str, object]]:
+    return status, {"statusCode": status, "message": message, "correlationId": str(uuid.uuid4())}
+
+
+class AppServiceApp:
+    def __init__(self, services: Services) -> None:
+        self._svc = services
+        self._tokens = services.tokens
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        try:
+            req = parse(scope)
+            status, body = self._handle(req)
+        except QueryTooLong:
+            status, body = _error(400, "The request is malformed.")
+        except e.AzmiError as err:
+            status, body = wire_errors.appservice(err)
+        await send_bytes(send, status, encode_json(body), HEADERS)
+
+    def _handle(self, req: Any) -> tuple[int, dict[str, object]]:
+        if req.path.rstrip("/").lower() != TOKEN_PATH:
+            return _error(404, "Not found.")
+        if req.method != "GET":
+            return _error(405, "The requested resource does not support http method '%s'." % req.method)
+        if duplicated(req.query_pairs):
+            return _error(400, "A query parameter was repeated.")
+        params = dict(req.query_pairs)
+        version = params.get("api-version", "")
+        if version not in (V2019, V2017):
+            url = f"http://{req.header('host') or 'localhost'}{req.path}" + (f"?{req.raw_query}" if req.raw_query else "")
+            return 400, {"error": {"code": "UnsupportedApiVersion", "message":
+                                   f"The HTTP resource that matches the request URI '{url}' does not support the "
+                                   f"API version '{version}'.", "innerError": None}}
+        legacy = version == V2017
+        secret = req.header("secret") if legacy else req.header("x-identity-header")
+        try:
+            work = self._tokens.workload("identity_header", secret)
+        except e.NoBinding:
+            if legacy:
+                return _error(401, "The 'secret' header is missing or invalid.")
+            return _error(403, "The 'X-IDENTITY-HEADER' header is missing or invalid.")
+        resource = params.get("resource")
+        if not resource:
+            return _error(400, "The 'resource' query parameter is required.")
+        if any(len(v) > MAX_VALUE for v in params.values()):
+            return _error(400, "A query parameter is too long.")
+        names = SELECTORS_2017 if legacy else SELECTORS_2019
+        given = [k for k in params if k in names]
+        if len(given) > 1:
+            return _error(400, f"Only one of {', '.join(given)} can be specified.")
+        selector = Selector(**{names[k]: params[k] for k in given})
+        tok = self._tokens.issue(work, selector, resource)
+        body: dict[str, object] = {"access_token": tok.access_token, "expires_on": str(tok.expires_on),
+                                   "resource": tok.resource, "token_type": "Bearer",
+                                   "client_id": tok.principal.client_id}
+        if legacy:
+            when = dt.datetime.fromtimestamp(tok.expires_on, dt.timezone.utc)
+            body = {"access_token": tok.access_token, "expires_on": when.strftime("%m/%d/%Y %H:%M:%S +00:00"),
+                    "resource": tok.resource, "token_type": "Bearer"}
+        return 200, body

@@ -1,0 +1,62 @@
+"""ARM path matching: keywords compare case-insensitively, names keep their casing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from azmi.ids import ResourceId, is_guid
+
+
+@dataclass(frozen=True)
+class Match:
+    kind: str
+    sub: str = ""
+    group: str = ""
+    namespace: str = ""
+    type: str = ""
+    name: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resource_id(self) -> ResourceId:
+        return ResourceId(self.sub.lower(), self.group, self.namespace, self.type, self.name)
+
+
+def match(path: str) -> Match | None:
+    seg = [s for s in path.split("/") if s != ""]
+    low = [s.lower() for s in seg]
+    n = len(seg)
+    if low == ["azmi", "environment"]:
+        return Match("environment")
+    if n == 0 or low[0] != "subscriptions":
+        return None
+    if n == 1:
+        return Match("subscriptions")
+    sub = seg[1]
+    if not is_guid(sub):
+        return Match("bad_subscription", sub=sub)
+    if n == 2:
+        return Match("subscription", sub=sub)
+    if n == 3 and low[2] == "resourcegroups":
+        return Match("groups", sub=sub)
+    if n == 3 and low[2] == "resources":
+        return Match("resources", sub=sub)
+    if n == 5 and low[2] == "providers":
+        return Match("list_by_sub", sub=sub, namespace=seg[3], type=seg[4])
+    if n < 4 or low[2] != "resourcegroups":
+        return None
+    group = seg[3]
+    if n == 4:
+        return Match("group", sub=sub, group=group)
+    if n == 5 and low[4] == "resources":
+        return Match("resources", sub=sub, group=group)
+    if low[4] != "providers" or n < 7:
+        return None
+    ns, typ = seg[5], seg[6]
+    if n == 7:
+        return Match("list_by_group", sub=sub, group=group, namespace=ns, type=typ)
+    if n == 8:
+        return Match("resource", sub=sub, group=group, namespace=ns, type=typ, name=seg[7])
+    if n == 12 and low[8:] == ["providers", "microsoft.managedidentity", "identities", "default"]:
+        return Match("system_identity", sub=sub, group=group, namespace=ns, type=typ, name=seg[7])
+    return None

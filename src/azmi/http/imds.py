@@ -1,0 +1,166 @@
+"""IMDS: `GET /metadata/identity/oauth2/token` and `/metadata/instance` (azure-wire.md §1, sdk-compat §2.1).
+
+A resource's IMDS lives at `http://127.0.0.1:PORT/<binding key>`; the key is unguessable and
+is the only thing that says which resource is calling. `azmi run` puts it into
+`AZURE_POD_IDENTITY_AUTHORITY_HOST`, which MSAL and azure-identity both honour.
+
+Checks, in order: method (405), `Metadata: true` (400), no `X-Forwarded-For` (400),
+no repeated parameter (400), api-version, resource, one selector at most, then the binding
+and the identity (400 `Identity not found`). Numbers in the body are strings, as IMDS sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azmi import errors as e
+from azmi.domain.models import Resource
+from azmi.domain.selection import Selector
+from azmi.http import errors as wire_errors
+from azmi.http.wire import QueryTooLong, Receive, Send, duplicated, encode_json, parse, send_bytes
+from azmi.services.system import Services
+
+TOKEN_PATH = "/metadata/identity/oauth2/token"
+INSTANCE_PATH = "/metadata/instance"
+IDENTITY_API_VERSIONS = frozenset((
+    "2018-02-01", "2018-04-02", "2018-10-01", "2019-02-01", "2019-03-11", "2019-04-30", "2019-06-01",
+    "2019-06-04", "2019-08-01", "2019-08-15", "2019-11-01", "2020-06-01", "2020-07-15", "2020-09-01",
+    "2020-10-01", "2020-12-01", "2021-01-01", "2021-02-01", "2021-03-01", "2021-05-01", "2021-10-01",
+    "2021-11-01", "2021-11-15", "2021-12-13", "2023-07-01"))
+INSTANCE_API_VERSIONS = IDENTITY_API_VERSIONS - {"2018-02-01"} | {"2017-03-01", "2017-04-02", "2017-08-01",
+                                                                 "2017-12-01"}
+NEWEST = ["2023-07-01", "2021-12-13", "2021-11-15"]
+SELECTORS = {"client_id": "client_id", "object_id": "object_id", "msi_res_id": "resource_id",
+             "mi_res_id": "resource_id", "resource_id": "resource_id"}
+MAX_VALUE = 2048
+HEADERS = [(b"content-type", b"application/json; charset=utf-8"), (b"server", b"IMDS/150.870.65.1854")]
+GENERIC = ("The request is missing a required parameter, includes an invalid parameter value, includes a "
+           "parameter more than once, or is otherwise malformed.")
+
+
+class ImdsApp:
+    def __init__(self, services: Services) -> None:
+        self._svc = services
+        self._tokens = services.tokens
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        try:
+            req = parse(scope)
+        except QueryTooLong:
+            await self._send(send, 400, {"error": "invalid_request", "error_description": GENERIC})
+            return
+        binding, path = _split(req.path)
+        try:
+            if path == TOKEN_PATH:
+                status, body = self._token(req, binding)
+            elif path == INSTANCE_PATH or path.startswith(INSTANCE_PATH + "/"):
+                status, body = self._instance(req, binding, path[len(INSTANCE_PATH):])
+                if isinstance(body, str):
+                    await send_bytes(send, status, body.encode(), [(b"content-type", b"text/plain; charset=utf-8")])
+                    return
+            else:
+                status, body = 404, {"error": "not_found", "error_description": "Not found"}
+        except e.AzmiError as err:
+            status, body = wire_errors.imds(err)
+        await self._send(send, status, body)
+
+    async def _send(self, send: Send, status: int, body: Any) -> None:
+        await send_bytes(send, status, encode_json(body), HEADERS)
+
+    def _common(self, req: Any, versions: frozenset[str]) -> dict[str, str] | tuple[int, dict[str, object]]:
+        if req.method != "GET":
+            return 405, {"error": "method_not_allowed", "error_description": "Not allowed"}
+        if req.header("metadata") != "true":
+            return 400, {"error": "invalid_request", "error_description": "Required metadata header not specified"}
+        if "x-forwarded-for" in req.headers:
+            return 400, {"error": "invalid_request", "error_description":
+                         "Requests containing an X-Forwarded-For header are not allowed; IMDS cannot be used "
+                         "behind a proxy."}
+        if duplicated(req.query_pairs):
+            return 400, {"error": "invalid_request", "error_description": GENERIC}
+        params = dict(req.query_pairs)
+        version = params.get("api-version")
+        if not version:
+            return 400, {"error": "invalid_request", "error_description":
+                         "Bad request. api-version was not specified in the request. For more information "
+                         "refer to aka.ms/azureimds", "newest-versions": NEWEST}
+        if version not in versions:
+            return 400, {"error": "invalid_request", "error_description": "Invalid 'api-version' requested",
+                         "newest-versions": NEWEST}
+        if any(len(v) > MAX_VALUE for v in params.values()):
+            return 400, {"error": "invalid_request", "error_description": GENERIC}
+        return params
+
+    def _token(self, req: Any, binding: str | None) -> tuple[int, dict[str, object]]:
+        params = self._common(req, IDENTITY_API_VERSIONS)
+        if isinstance(params, tuple):
+            return params
+        resource = params.get("resource")
+        if not resource:
+            return 400, {"error": "invalid_request", "error_description": "Required query variable 'resource' is missing"}
+        chosen = {SELECTORS[k]: v for k, v in params.items() if k in SELECTORS}
+        if sum(1 for k in params if k in SELECTORS) > 1:
+            return 400, {"error": "invalid_request", "error_description":
+                         "Only one of client_id, object_id or msi_res_id can be specified."}
+        if "bypass_cache" in params and (params["bypass_cache"] != "true" or params["api-version"] < "2023-07-01"):
+            return 400, {"error": "invalid_request", "error_description": GENERIC}
+        work = self._tokens.workload("binding_key", binding)
+        tok = self._tokens.issue(work, Selector(**chosen), resource, fresh="bypass_cache" in params)
+        now = int(self._svc.clock.now())
+        body: dict[str, object] = {
+            "access_token": tok.access_token, "client_id": tok.principal.client_id,
+            "expires_in": str(max(tok.expires_on - now, 0)), "expires_on": str(tok.expires_on),
+            "ext_expires_in": str(max(tok.expires_on - now, 0)), "not_before": str(tok.not_before),
+            "resource": tok.resource, "token_type": "Bearer"}
+        return 200, body
+
+    def _instance(self, req: Any, binding: str | None, sub: str) -> tuple[int, Any]:
+        params = self._common(req, frozenset(INSTANCE_API_VERSIONS))
+        if isinstance(params, tuple):
+            return params
+        work = self._tokens.workload("binding_key", binding)
+        doc: Any = instance_document(self._svc.control.resource_by_key(work.resource_key))
+        for part in [p for p in sub.split("/") if p]:
+            if isinstance(doc, dict) and part in doc:
+                doc = doc[part]
+            elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+                doc = doc[int(part)]
+            else:
+                return 404, {"error": "not_found", "error_description": "Not found"}
+        if params.get("format") == "text":
+            if isinstance(doc, (dict, list)):
+                return 400, {"error": "invalid_request", "error_description":
+                             "Bad request. format=text is only supported for leaf nodes."}
+            return 200, str(doc)
+        if not isinstance(doc, (dict, list)):
+            return 400, {"error": "invalid_request", "error_description":
+                         "Bad request. Leaf nodes need format=text. For more information refer to aka.ms/azureimds"}
+        return 200, doc
+
+
+def instance_document(r: Resource) -> dict[str, Any]:
+    """The instance metadata a VM sees; every primitive is a string, as IMDS renders it."""
+    props = r.properties
+    hardware = props.get("hardwareProfile")
+    vm_size = str(hardware.get("vmSize", "Standard_D2s_v3")) if isinstance(hardware, dict) else "Standard_D2s_v3"
+    compute = {
+        "azEnvironment": "AzurePublicCloud", "location": r.location, "name": r.id.name,
+        "osType": str(props.get("osType", "Linux")), "provider": r.id.namespace,
+        "resourceGroupName": r.id.resource_group, "resourceId": str(r.id), "subscriptionId": r.id.subscription,
+        "tags": ";".join(f"{k}:{v}" for k, v in r.tags.items()),
+        "tagsList": [{"name": k, "value": v} for k, v in r.tags.items()],
+        "vmId": str(props.get("vmId", "")), "vmSize": vm_size, "zone": "",
+    }
+    return {"compute": compute, "network": {"interface": []}}
+
+
+def _split(path: str) -> tuple[str | None, str]:
+    """'/<key>/metadata/...' -> (key, '/metadata/...'); '/metadata/...' -> (None, same)."""
+    if path.startswith("/metadata"):
+        return None, path.rstrip("/") or "/"
+    key, sep, rest = path[1:].partition("/")
+    if not sep:
+        return None, path
+    return key, "/" + rest.rstrip("/")

@@ -1,0 +1,48 @@
+"""Builds every service once, wired together: the one place that knows all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from azmi.clock import Clock
+from azmi.services.authn import Authenticator
+from azmi.services.bindings import BindingIndex
+from azmi.services.controlplane import ControlPlane
+from azmi.services.keyring import Keyring
+from azmi.services.operator import Operator
+from azmi.services.tokens import TokenService
+from azmi.settings import Settings
+from azmi.store import Store
+from azmi.tokens.claims import issuer
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    clock: Clock
+    keyring: Keyring
+    bindings: BindingIndex
+    tokens: TokenService
+    control: ControlPlane
+    operator: Operator
+    authn: Authenticator
+
+
+def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
+    keyring = Keyring(store, clock, max_token_lifetime=settings.token_lifetime, issuer=issuer(settings.tenant_id))
+    bindings = BindingIndex(store)
+    tokens = TokenService(settings, clock, keyring, bindings)
+
+    def on_change(resource_keys: set[str], deleted_principals: set[str], everything: bool) -> None:
+        if everything:
+            bindings.evict_all()
+        for key in resource_keys:
+            bindings.evict(key)
+        tokens.forget(deleted_principals)
+
+    control = ControlPlane(settings, store, clock, on_change)
+    control.bootstrap()
+    operator = Operator(settings, store, clock, keyring)
+    authn = Authenticator(settings.tenant_id, keyring, clock)
+    return Services(settings, store, clock, keyring, bindings, tokens, control, operator, authn)

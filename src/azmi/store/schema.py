@@ -1,0 +1,76 @@
+"""Tables, defined once for SQLite and PostgreSQL. Keys are lower-cased ARM ids."""
+
+from __future__ import annotations
+
+from sqlalchemy import (Column, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
+                        UniqueConstraint)
+
+metadata = MetaData()
+
+SCHEMA_VERSION = 1
+
+meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
+
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("display_name", String(256), nullable=False),
+    Column("tenant_id", String(36), nullable=False),
+)
+
+resource_groups = Table(
+    "resource_groups", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("subscription", String(36), ForeignKey("subscriptions.id"), nullable=False, index=True),
+    Column("name", String(90), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("tags", Text, nullable=False, default="{}"),
+)
+
+principals = Table(
+    "principals", metadata,
+    Column("object_id", String(36), primary_key=True),
+    Column("client_id", String(36), nullable=False, unique=True),
+    Column("display_name", String(300), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("mi_resource_id", String(2048)),
+    Column("created_at", Float, nullable=False),
+)
+
+resources = Table(
+    "resources", metadata,
+    Column("key", String(2048), primary_key=True),
+    Column("subscription", String(36), nullable=False, index=True),
+    Column("group_key", String(300), ForeignKey("resource_groups.key"), nullable=False, index=True),
+    Column("namespace", String(128), nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("type_key", String(256), nullable=False, index=True),
+    Column("name", String(260), nullable=False),
+    Column("resource_group", String(90), nullable=False),
+    Column("kind", String(64)),
+    Column("location", String(64), nullable=False),
+    Column("tags", Text, nullable=False, default="{}"),
+    Column("properties", Text, nullable=False, default="{}"),
+    Column("principal_id", String(36), ForeignKey("principals.object_id"), unique=True),
+    Column("binding_key", String(128), nullable=False, unique=True),
+    Column("identity_header", String(128), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+resource_identities = Table(
+    "resource_identities", metadata,
+    Column("resource_key", String(2048), ForeignKey("resources.key", ondelete="CASCADE"), primary_key=True),
+    Column("uami_key", String(2048), ForeignKey("resources.key", ondelete="CASCADE"), primary_key=True,
+           index=True),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("resource_key", "position"),
+)
+
+signing_keys = Table(
+    "signing_keys", metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("private_pem", LargeBinary, nullable=False),
+    Column("cert_der", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("retired_at", Float),
+)

@@ -1,0 +1,1 @@
+"""Token claims (pure), signing keys with their JWKS, and RS256 sign/verify."""
