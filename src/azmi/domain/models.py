@@ -35,6 +35,7 @@ class Subscription:
     id: str
     display_name: str
     tenant_id: str
+    alias: str | None = None
 
 
 @dataclass(frozen=True)

@@ -99,9 +99,17 @@ async def serve(settings: Settings, *, clock: Clock | None = None,
     _write_private(data_dir / "endpoints.json", info, 0o644)
     if on_ready:
         on_ready(azmi)
+    async def maintenance() -> None:
+        while True:
+            await asyncio.sleep(60)
+            azmi.services.keyring.rotate_if_due(settings.key_rotation_interval)
+
+    upkeep = asyncio.create_task(maintenance())
+    azmi.services.keyring.rotate_if_due(settings.key_rotation_interval)
     try:
         await asyncio.gather(*tasks)
     finally:
+        upkeep.cancel()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         for path in (data_dir / "endpoints.json",):

@@ -12,6 +12,7 @@ Every change happens in one transaction; on error nothing is written.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import replace
 from typing import Any, Callable
@@ -77,14 +78,28 @@ class ControlPlane:
         with self._store.begin() as tx:
             return self._subscription(tx, sub)
 
-    def create_subscription(self, display_name: str, sub: str | None = None) -> Subscription:
-        if not display_name or len(display_name) > 64:
-            raise InvalidInput("The subscription display name must be 1-64 characters.")
-        s = Subscription(check_guid(sub, "subscription id") if sub else new_guid(), display_name, self._s.tenant_id)
+    def create_subscription(self, alias: str, display_name: str, sub: str | None = None) -> tuple[Subscription, bool]:
+        """The subscription alias API: PUT is idempotent per alias name."""
+        if not re.match(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,63}$", alias):
+            raise InvalidInput(f"The alias name '{alias}' is invalid.", code="InvalidAliasName")
+        if not isinstance(display_name, str) or not 0 < len(display_name) <= 64:
+            raise InvalidInput("The subscription display name must be 1-64 characters.", code="InvalidDisplayName")
         with self._store.begin() as tx:
+            existing = tx.subscription_by_alias(alias)
+            if existing:
+                return existing, False
+            s = Subscription(check_guid(sub, "subscription id") if sub else new_guid(), display_name,
+                             self._s.tenant_id, alias.lower())
             if tx.get_subscription(s.id):
                 raise Conflict(f"The subscription '{s.id}' already exists.", code="SubscriptionAlreadyExists")
             tx.insert_subscription(s)
+        return s, True
+
+    def get_alias(self, alias: str) -> Subscription:
+        with self._store.begin() as tx:
+            s = tx.subscription_by_alias(alias)
+        if s is None:
+            raise NotFound(f"The alias '{alias}' was not found.", code="AliasNotFound")
         return s
 
     def _subscription(self, tx: Tx, sub: str) -> Subscription:

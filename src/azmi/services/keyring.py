@@ -54,11 +54,23 @@ class Keyring:
     def jwks(self) -> dict[str, object]:
         return self._jwks
 
-    def rotate(self) -> SigningKey:
-        """Start signing with a new key; the previous one stays published for its tokens' lifetime."""
+    def rotate_if_due(self, interval: float) -> bool:
+        """The scheduled rotation: rotate when the active key is older than `interval` seconds."""
+        return self.rotate(only_if_older_than=interval) is not None
+
+    def rotate(self, only_if_older_than: float | None = None) -> SigningKey | None:
+        """Start signing with a new key; the previous one stays published for its tokens' lifetime.
+
+        The age check and the insert share one transaction, so nodes rotating at once add one key.
+        """
         now = self._clock.now()
         with self._lock, self._store.begin() as tx:
-            for kid, _pem, _der, _created, retired in tx.list_keys():
+            rows = tx.list_keys()
+            active = [r for r in rows if r[4] is None]
+            if only_if_older_than is not None and active and max(r[3] for r in active) + only_if_older_than > now:
+                self._install([load_key(*r) for r in rows])
+                return None
+            for kid, _pem, _der, _created, retired in rows:
                 if retired is None:
                     tx.retire_key(kid, now)
                 elif retired + self._grace <= now:

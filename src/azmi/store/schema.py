@@ -16,6 +16,7 @@ subscriptions = Table(
     Column("id", String(36), primary_key=True),
     Column("display_name", String(256), nullable=False),
     Column("tenant_id", String(36), nullable=False),
+    Column("alias", String(256), unique=True),
 )
 
 resource_groups = Table(

@@ -87,14 +87,19 @@ class Tx:
     # -- subscriptions and groups ----------------------------------------------------------------
     def get_subscription(self, sub: str) -> Subscription | None:
         row = self.c.execute(select(t.subscriptions).where(t.subscriptions.c.id == sub.lower())).first()
-        return Subscription(row.id, row.display_name, row.tenant_id) if row else None
+        return Subscription(row.id, row.display_name, row.tenant_id, row.alias) if row else None
+
+    def subscription_by_alias(self, alias: str) -> Subscription | None:
+        row = self.c.execute(select(t.subscriptions).where(t.subscriptions.c.alias == alias.lower())).first()
+        return Subscription(row.id, row.display_name, row.tenant_id, row.alias) if row else None
 
     def list_subscriptions(self) -> list[Subscription]:
         rows = self.c.execute(select(t.subscriptions).order_by(t.subscriptions.c.display_name))
-        return [Subscription(r.id, r.display_name, r.tenant_id) for r in rows]
+        return [Subscription(r.id, r.display_name, r.tenant_id, r.alias) for r in rows]
 
     def insert_subscription(self, s: Subscription) -> None:
-        self.c.execute(t.subscriptions.insert().values(id=s.id, display_name=s.display_name, tenant_id=s.tenant_id))
+        self.c.execute(t.subscriptions.insert().values(id=s.id, display_name=s.display_name, tenant_id=s.tenant_id,
+                                                       alias=s.alias.lower() if s.alias else None))
 
     def get_group(self, key: str) -> ResourceGroup | None:
         row = self.c.execute(select(t.resource_groups).where(t.resource_groups.c.key == key)).first()

@@ -35,6 +35,7 @@ RESOURCES_VERSIONS = ("2014-04-01", "2015-01-01", "2015-11-01", "2016-02-01", "2
                       "2019-07-01", "2019-08-01", "2019-10-01", "2020-01-01", "2020-06-01", "2020-08-01",
                       "2020-10-01", "2021-01-01", "2021-04-01", "2022-01-01", "2022-09-01", "2022-12-01",
                       "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01")
+ALIAS_VERSIONS = ("2020-09-01", "2021-10-01", "2024-08-01-preview")
 MSI_VERSIONS = resource_types.lookup("Microsoft.ManagedIdentity", "userAssignedIdentities").api_versions
 
 
@@ -52,6 +53,19 @@ def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> St
         if m.kind == "environment":
             rid = parse_resource_id(query.get("resourceId", ""), what="resourceId")
             return 200, workload_environment(control.get_resource(rid), endpoints, trust_bundle)
+        if m.kind in ("keys", "rotate_keys"):
+            if m.kind == "rotate_keys":
+                svc.keyring.rotate()
+            return 200, {"active": svc.keyring.active.kid, "keys": svc.keyring.jwks()["keys"]}
+        if m.kind in ("alias", "aliases"):
+            _check_version(version, ALIAS_VERSIONS)
+            if m.kind == "aliases":
+                return 200, {"value": [render.alias(s) for s in control.list_subscriptions() if s.alias]}
+            if method == "PUT":
+                props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+                s, created = control.create_subscription(m.name, props.get("displayName", m.name))
+                return (201 if created else 200), render.alias(s)
+            return 200, render.alias(control.get_alias(m.name))
         if m.kind == "bad_subscription":
             raise e.InvalidInput(f"The provided subscription identifier '{m.sub}' is malformed or invalid.",
                                  code="InvalidSubscriptionId")
@@ -97,7 +111,8 @@ def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> St
         return 200, render.resource(control.get_resource(rid), tenant, version)
 
     allowed_methods: dict[str, tuple[str, ...]] = {
-        "group": ("GET", "PUT", "PATCH", "DELETE", "HEAD"), "resource": ("GET", "PUT", "PATCH", "DELETE")}
+        "group": ("GET", "PUT", "PATCH", "DELETE", "HEAD"), "resource": ("GET", "PUT", "PATCH", "DELETE"),
+        "alias": ("GET", "PUT"), "rotate_keys": ("POST",)}
 
     async def dispatch(request: Request) -> Response:
         headers = {"x-ms-request-id": str(uuid.uuid4()), "x-ms-correlation-request-id": str(uuid.uuid4())}
@@ -115,7 +130,7 @@ def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> St
             svc.authn.authenticate(request.headers.get("authorization"), ARM_AUDIENCES)
             query = _single_query(request)
             version = query.get("api-version", "")
-            if not version and m.kind != "environment":
+            if not version and m.kind not in ("environment", "keys", "rotate_keys"):
                 raise e.InvalidInput("The api-version query parameter (?api-version=) is required for all "
                                      "requests.", code="MissingApiVersionParameter")
             body = await _json_body(request) if request.method in ("PUT", "PATCH") else None

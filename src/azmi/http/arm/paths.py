@@ -28,6 +28,12 @@ def match(path: str) -> Match | None:
     n = len(seg)
     if low == ["azmi", "environment"]:
         return Match("environment")
+    if low == ["azmi", "keys"]:
+        return Match("keys")
+    if low == ["azmi", "keys", "rotate"]:
+        return Match("rotate_keys")
+    if low[:3] == ["providers", "microsoft.subscription", "aliases"] and n in (3, 4):
+        return Match("alias", name=seg[3]) if n == 4 else Match("aliases")
     if n == 0 or low[0] != "subscriptions":
         return None
     if n == 1:

@@ -15,6 +15,12 @@ def subscription(s: Subscription) -> dict[str, Any]:
                                      "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"}}
 
 
+def alias(s: Subscription) -> dict[str, Any]:
+    return {"id": f"/providers/Microsoft.Subscription/aliases/{s.alias}", "name": s.alias,
+            "type": "Microsoft.Subscription/aliases",
+            "properties": {"subscriptionId": s.id, "displayName": s.display_name, "provisioningState": "Succeeded"}}
+
+
 def group(g: ResourceGroup) -> dict[str, Any]:
     return {"id": g.id, "name": g.name, "type": "Microsoft.Resources/resourceGroups", "location": g.location,
             "tags": g.tags, "properties": {"provisioningState": "Succeeded"}}
