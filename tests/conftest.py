@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -93,7 +94,7 @@ class Server:
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(verify=self.info["ca_bundle"], timeout=30)
+            self._client = httpx.Client(verify=ssl.create_default_context(cafile=self.info["ca_bundle"]), timeout=30)
         return self._client
 
     def token(self) -> str:
