@@ -103,3 +103,39 @@ def parse_resource_id(value: str, *, what: str = "resource id") -> ResourceId:
             "that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.",
             code="LinkedInvalidPropertyId")
     return ResourceId(parts[1].lower(), parts[3], parts[5], parts[6], parts[7])
+
+
+@dataclass(frozen=True)
+class Scope:
+    """An RBAC scope: '/', a subscription, a group, a resource, or a child of a resource."""
+
+    text: str  # canonical form, names as given
+    subscription: str | None = None
+    resource_group: str | None = None
+    resource: ResourceId | None = None
+
+
+def parse_scope(value: str) -> Scope:
+    bad = InvalidInput(f"The specified scope '{value}' is not valid.", code="InvalidScope")
+    if not isinstance(value, str) or len(value) > MAX_ID_LENGTH or not value.startswith("/"):
+        raise bad
+    parts = [p for p in value.split("/") if p]
+    if not parts:
+        return Scope("/")
+    if parts[0].lower() != "subscriptions" or len(parts) < 2 or not is_guid(parts[1]):
+        raise bad
+    sub = parts[1].lower()
+    if len(parts) == 2:
+        return Scope(f"/subscriptions/{sub}", sub)
+    if parts[2].lower() != "resourcegroups" or len(parts) < 4 or not _RG_NAME.match(parts[3]):
+        raise bad
+    rg = parts[3]
+    if len(parts) == 4:
+        return Scope(group_id(sub, rg), sub, rg)
+    rest = parts[4:]
+    if rest[0].lower() != "providers" or len(rest) < 4 or len(rest) % 2 != 0 or not _NAMESPACE.match(rest[1]) \
+            or not all(_SEGMENT.match(p) for p in rest[2:]):
+        raise bad
+    rid = ResourceId(sub, rg, rest[1], rest[2], rest[3])
+    tail = "/".join(rest[4:])
+    return Scope(str(rid) + (f"/{tail}" if tail else ""), sub, rg, rid)

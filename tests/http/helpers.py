@@ -127,8 +127,9 @@ def imds_get(wire: Wire, key: str | None, params: dict[str, str] | list[tuple[st
     return wire.imds.get(prefix + path, params=params, headers=h)
 
 
-def imds_token(wire: Wire, resource_id: str, resource: str = MGMT, **selectors: str) -> httpx.Response:
-    return imds_get(wire, binding_key(wire, resource_id),
+def imds_token(wire: Wire, on: str, resource: str = MGMT, **selectors: str) -> httpx.Response:
+    """A token request from the resource `on` (its ARM id), with optional selector parameters."""
+    return imds_get(wire, binding_key(wire, on),
                     {"api-version": "2018-02-01", "resource": resource, **selectors})
 
 

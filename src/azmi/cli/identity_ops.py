@@ -6,8 +6,8 @@ Follows azure-cli's `assign_identity`/`_remove_identities`:
 - assign: the new type keeps what the resource has and adds what is asked; PATCH carries only
   the added user-assigned ids (`{}` each), since ARM merges the map.
 - remove: ids are compared case-insensitively; asking to remove one that is not attached is an
-  error `'<ids>' are not associated with '<name>'`; the ids are PATCHed to null and the type
-  drops to what remains (`None` when nothing does).
+  error `'<ids>' are not associated with '<name>'`; the type drops to what remains (`None` when
+  nothing does) and, while user-assigned ones remain, the removed ids are PATCHed to null.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def remove_patch(current: dict[str, Any] | None, request: IdentityRequest, resou
     remaining_user = has_user and bool(set(attached) - removing)
     remaining_system = has_system and not request.system
     block: dict[str, Any] = {"type": identity_type(remaining_system, remaining_user, both_spelling)}
-    if request.user_ids and block["type"] != "None":
+    if request.user_ids and remaining_user:
         block["userAssignedIdentities"] = {attached[i.lower()]: None for i in request.user_ids}
     return {"identity": block}
 

@@ -1,8 +1,8 @@
 """az's output formats and `--query`, reproduced from knack's formatters.
 
 - json/jsonc: `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`; no output for None.
-- table: one row per list item; columns are an item's scalar fields (keys sorted and `id`,
-  `type`, `etag` skipped unless a query is active), first letter capitalised; laid out like
+- table: one row per list item; columns are an item's scalar fields (keys sorted unless a query
+  is active; keys `id`, `type`, `etag` always skipped), first letter capitalised; laid out like
   tabulate's "simple" format (column width = max(header + 2, widest value), two-space gaps).
   A command's table transformer applies only when no query is active.
 - tsv: one line per list item; a dict gives its values (sorted by key, or in query order for a

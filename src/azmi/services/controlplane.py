@@ -225,6 +225,8 @@ class ControlPlane:
             elif change is not None:
                 resource, deleted = self._apply_identity(tx, resource, change, patch, rtype, now)
             tx.put_resource(resource, exists=old is not None)
+            for object_id in deleted:  # after the resource row stops referencing it (foreign key)
+                tx.delete_principal(object_id)
         self._on_change({rid.key}, deleted, rtype.full == UAMI_TYPE)
         return resource, old is None
 
@@ -274,8 +276,7 @@ class ControlPlane:
         if change.system and principal is None:
             principal = self._new_principal(tx, r.id, SYSTEM, now)
         elif not change.system and principal is not None:
-            tx.delete_principal(principal.object_id)
-            deleted.add(principal.object_id)
+            deleted.add(principal.object_id)  # deleted by the caller once the resource row is updated
             principal = None
         limit = min(self._s.uami_per_resource, rtype.max_user_assigned or self._s.uami_per_resource)
         ids = next_user_assigned([a.uami_id for a in r.user_assigned], change, merge=patch, limit=limit)

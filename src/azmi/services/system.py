@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from azmi.clock import Clock
 from azmi.services.authn import Authenticator
+from azmi.services.authz import Authorizer, Caller
 from azmi.services.bindings import BindingIndex
 from azmi.services.controlplane import ControlPlane
 from azmi.services.keyring import Keyring
 from azmi.services.operator import Operator
+from azmi.services.rbac import RoleService
 from azmi.services.tokens import TokenService
 from azmi.settings import Settings
 from azmi.store import Store
@@ -27,6 +29,11 @@ class Services:
     control: ControlPlane
     operator: Operator
     authn: Authenticator
+    authz: Authorizer
+    roles: RoleService
+
+    def caller(self, claims: dict[str, object]) -> Caller:
+        return Caller(claims, self.authz, self.operator.principal.object_id)
 
 
 def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
@@ -45,4 +52,8 @@ def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
     control.bootstrap()
     operator = Operator(settings, store, clock, keyring)
     authn = Authenticator(settings.tenant_id, keyring, clock)
-    return Services(settings, store, clock, keyring, bindings, tokens, control, operator, authn)
+    authz = Authorizer(store)
+    roles = RoleService(store, clock, authz, settings.tenant_id)
+    for sub in control.list_subscriptions():
+        roles.grant_owner(operator.principal.object_id, f"/subscriptions/{sub.id}")
+    return Services(settings, store, clock, keyring, bindings, tokens, control, operator, authn, authz, roles)

@@ -75,3 +75,28 @@ signing_keys = Table(
     Column("created_at", Float, nullable=False),
     Column("retired_at", Float),
 )
+
+role_definitions = Table(  # custom roles; built-in roles live in azmi.domain.roles
+    "role_definitions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("scope", String(2048), nullable=False),
+    Column("role_name", String(512), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("permissions", Text, nullable=False),
+    Column("assignable_scopes", Text, nullable=False),
+)
+
+role_assignments = Table(
+    "role_assignments", metadata,
+    Column("name", String(36), primary_key=True),
+    Column("scope", String(2048), nullable=False),
+    Column("scope_key", String(2048), nullable=False, index=True),
+    Column("subscription", String(36)),
+    Column("role_definition_id", String(36), nullable=False),
+    Column("principal_id", String(36), nullable=False, index=True),
+    Column("principal_type", String(32), nullable=False),
+    Column("description", Text),
+    Column("created_on", Float, nullable=False),
+    Column("created_by", String(36)),
+    UniqueConstraint("scope_key", "role_definition_id", "principal_id"),
+)

@@ -19,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 from azmi.domain.models import AttachedIdentity, Principal, Resource, ResourceGroup, Subscription
 from azmi.ids import ResourceId
 from azmi.store import schema as t
+from azmi.store.rbac_sql import RbacRows
 
 
 def _engine(url: str) -> Engine:
@@ -70,7 +71,7 @@ def _principal(row) -> Principal:  # type: ignore[no-untyped-def]
     return Principal(row.object_id, row.client_id, row.display_name, row.kind, row.mi_resource_id, row.created_at)
 
 
-class Tx:
+class Tx(RbacRows):
     def __init__(self, conn: Connection) -> None:
         self.c = conn
 
