@@ -7,6 +7,7 @@ endpoint and talks to azmi's ARM over TLS trusted through azmi's CA bundle.
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,13 +23,16 @@ from tests.sdk.helpers import uami, user_assigned
 ARM_SCOPE = "https://management.azure.com/.default"
 
 
-def msi_client(server: Server) -> ManagedServiceIdentityClient:
+@contextmanager
+def msi_client(server: Server) -> Iterator[ManagedServiceIdentityClient]:
     op = server.operator
     cred = ClientSecretCredential(op["tenant_id"], op["client_id"], op["client_secret"],
                                   authority=server.info["login"], disable_instance_discovery=True,
                                   connection_verify=server.info["ca_bundle"])
-    return ManagedServiceIdentityClient(cred, server.sub, base_url=server.info["arm"],
-                                        credential_scopes=[ARM_SCOPE], connection_verify=server.info["ca_bundle"])
+    with cred, ManagedServiceIdentityClient(cred, server.sub, base_url=server.info["arm"],
+                                            credential_scopes=[ARM_SCOPE],
+                                            connection_verify=server.info["ca_bundle"]) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,14 @@ from azmi import settings as settings_mod
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1, loopback only).")
 @click.option("--port-base", type=int, default=None,
               help="Listen on PORT..PORT+3 for ARM, login, IMDS and App Service (0 = any free ports).")
-def up(data_dir: Path | None, in_memory: bool, db_url: str | None, host: str | None, port_base: int | None) -> None:
+@click.pass_context
+def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str | None, host: str | None, port_base: int | None) -> None:
     """Start azmi in the foreground: ARM, login (Entra), IMDS and App Service endpoints."""
     from azmi.http.server import serve
 
     overrides: dict[str, object] = {}
+    if data_dir is None and ctx.obj is not None and getattr(ctx.obj, "data_dir", None) is not None:
+        data_dir = Path(ctx.obj.data_dir)
     if data_dir is not None:
         overrides["data_dir"] = data_dir.expanduser().resolve()
     if in_memory:

@@ -74,10 +74,6 @@ def parse_identity(block: Any, *, allow_both: bool = True, allow_user: bool = Tr
         else:
             raise InvalidInput("Values in 'identity.userAssignedIdentities' must be objects or null.",
                                code="InvalidRequestContent")
-    if user_enabled and not add and not remove and key == "userassigned" and not uais:
-        raise InvalidInput(
-            "The 'userAssignedIdentities' property must be provided when the identity type is "
-            f"'{raw_type}'.", code="InvalidIdentityValues")
     return IdentityChange(system, user_enabled, tuple(add), tuple(remove))
 
 

@@ -74,7 +74,8 @@ async def serve(settings: Settings, *, clock: Clock | None = None,
     for name, sock in sockets.items():
         tls_args = dict(ssl_certfile=str(tls.leaf_cert), ssl_keyfile=str(tls.leaf_key)) if name in HTTPS_SURFACES else {}
         config = uvicorn.Config(azmi.apps[name], log_level="warning", access_log=False, lifespan="off",
-                                timeout_keep_alive=30, server_header=False, **tls_args)  # type: ignore[arg-type]
+                                timeout_keep_alive=30, timeout_graceful_shutdown=3, server_header=False,
+                                **tls_args)  # type: ignore[arg-type]
         servers.append((_Server(config), sock))
     loop = asyncio.get_running_loop()
 

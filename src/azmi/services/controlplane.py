@@ -181,7 +181,9 @@ class ControlPlane:
             return tx.list_resources(sub=sub.lower(), group_key=group_key(sub, group) if group else None,
                                      type_key=full_type.lower() if full_type else None)
 
-    def put_resource(self, rid: ResourceId, body: dict[str, Any], *, patch: bool) -> tuple[Resource, bool]:
+    def put_resource(self, rid: ResourceId, body: dict[str, Any], *, patch: bool,
+                     authorize_link: Callable[[ResourceId], None] | None = None) -> tuple[Resource, bool]:
+        """Create or update; `authorize_link` vets each newly attached user-assigned identity."""
         rtype = resource_types.lookup(rid.namespace, rid.type)
         rtype.check_name(rid.name)
         rid = ResourceId(rid.subscription, rid.resource_group, rtype.namespace, rtype.type, rid.name)
@@ -224,6 +226,11 @@ class ControlPlane:
                     resource = replace(resource, principal=self._new_principal(tx, rid, USER, now))
             elif change is not None:
                 resource, deleted = self._apply_identity(tx, resource, change, patch, rtype, now)
+                if authorize_link is not None:
+                    before = {a.uami_id.key for a in (old.user_assigned if old else ())}
+                    for a in resource.user_assigned:
+                        if a.uami_id.key not in before:
+                            authorize_link(a.uami_id)
             tx.put_resource(resource, exists=old is not None)
             for object_id in deleted:  # after the resource row stops referencing it (foreign key)
                 tx.delete_principal(object_id)

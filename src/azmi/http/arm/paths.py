@@ -22,7 +22,29 @@ class Match:
         return ResourceId(self.sub.lower(), self.group, self.namespace, self.type, self.name)
 
 
+AUTHZ_MARKER = "/providers/microsoft.authorization/"
+AUTHZ_KINDS = {"roleassignments": "role_assignment", "roledefinitions": "role_definition"}
+
+
+def match_authorization(path: str) -> Match | None:
+    """`{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions}[/{name}]`."""
+    i = path.lower().find(AUTHZ_MARKER)
+    if i < 0:
+        return None
+    rest = [p for p in path[i + len(AUTHZ_MARKER):].split("/") if p]
+    if not rest or rest[0].lower() not in AUTHZ_KINDS or len(rest) > 2:
+        return None
+    kind = AUTHZ_KINDS[rest[0].lower()]
+    scope = path[:i] or "/"
+    if len(rest) == 1:
+        return Match(kind + "s", extra={"scope": scope})
+    return Match(kind, name=rest[1], extra={"scope": scope})
+
+
 def match(path: str) -> Match | None:
+    authz = match_authorization(path)
+    if authz is not None:
+        return authz
     seg = [s for s in path.split("/") if s != ""]
     low = [s.lower() for s in seg]
     n = len(seg)
