@@ -10,12 +10,14 @@ from __future__ import annotations
 class AzmiError(Exception):
     code = "Error"
 
-    def __init__(self, message: str, *, code: str | None = None, target: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, target: str | None = None,
+                 inner: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
         self.target = target
+        self.inner = inner  # Key Vault's innererror.code (ForbiddenByRbac, AccessDenied, SecretDisabled ...)
 
 
 class InvalidInput(AzmiError):

@@ -67,6 +67,7 @@ class Ports:
     login: int = 44301
     imds: int = 44302
     appservice: int = 44303
+    keyvault: int = 44310  # first port for vaults: each vault is its own origin (vault n -> a port from here on)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
     if env.get("AZMI_UAMI_PER_SUBSCRIPTION"):
         kw["uami_per_subscription"] = parse_int("AZMI_UAMI_PER_SUBSCRIPTION", env["AZMI_UAMI_PER_SUBSCRIPTION"], 1)
     ports = {}
-    for name in ("arm", "login", "imds", "appservice"):
+    for name in ("arm", "login", "imds", "appservice", "keyvault"):
         var = f"AZMI_{name.upper()}_PORT"
         if env.get(var):
             ports[name] = parse_int(var, env[var])

@@ -19,7 +19,8 @@ from azmi import settings as settings_mod
 @click.option("--db", "db_url", default=None, help="Database URL (default: SQLite in the data directory).")
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1, loopback only).")
 @click.option("--port-base", type=int, default=None,
-              help="Listen on PORT..PORT+3 for ARM, login, IMDS and App Service (0 = any free ports).")
+              help="Listen on PORT..PORT+3 for ARM, login, IMDS and App Service, PORT+10.. for vaults "
+                   "(0 = any free ports).")
 @click.pass_context
 def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str | None, host: str | None, port_base: int | None) -> None:
     """Start azmi in the foreground: ARM, login (Entra), IMDS and App Service endpoints."""
@@ -39,7 +40,7 @@ def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str |
     if port_base is not None:
         step = 1 if port_base else 0
         overrides["ports"] = settings_mod.Ports(port_base, port_base + step, port_base + 2 * step,
-                                                port_base + 3 * step)
+                                                port_base + 3 * step, port_base + 10 * step)
     try:
         cfg = settings_mod.from_env(**overrides)
     except settings_mod.SettingsError as exc:

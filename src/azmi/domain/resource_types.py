@@ -35,6 +35,11 @@ _AKS_VERSIONS = ("2021-05-01", "2022-01-01", "2022-09-01", "2023-01-01", "2023-0
                  "2024-01-01", "2024-05-01", "2024-09-01", "2025-01-01")
 _CONTAINERAPP_VERSIONS = ("2022-03-01", "2022-10-01", "2023-05-01", "2024-03-01", "2025-01-01")
 
+_KEYVAULT_VERSIONS = ("2016-10-01", "2018-02-14", "2019-09-01", "2021-04-01-preview", "2021-06-01-preview",
+                      "2021-10-01", "2021-11-01-preview", "2022-02-01-preview", "2022-07-01", "2022-11-01",
+                      "2023-02-01", "2023-07-01", "2024-04-01-preview", "2024-11-01", "2024-12-01-preview",
+                      "2025-05-01")
+_VAULT_NAME = re.compile(r"^(?!.*--)[A-Za-z][-A-Za-z0-9]{1,22}[A-Za-z0-9]$")
 _GENERIC_NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}[A-Za-z0-9_]$|^[A-Za-z0-9]$")
 _SITE_NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9]{0,58}[A-Za-z0-9]$")
 _UAMI_NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_]{2,127}$")
@@ -90,6 +95,10 @@ TYPES: tuple[ResourceType, ...] = (
                  both_spelling="SystemAssigned, UserAssigned", endpoint=NO_ENDPOINT),
     ResourceType("Microsoft.ContainerService", "managedClusters", _AKS_VERSIONS, _GENERIC_NAME, _GENERIC_RULE,
                  allow_both=False, max_user_assigned=1),
+    ResourceType("Microsoft.KeyVault", "vaults", _KEYVAULT_VERSIONS, _VAULT_NAME,
+                 "Vault name must only contain alphanumeric characters and dashes and cannot start with a number; "
+                 "it must be 3-24 characters, start with a letter, end with a letter or digit, and not contain "
+                 "consecutive hyphens.", endpoint=NO_ENDPOINT),
     ResourceType("Microsoft.ManagedIdentity", "userAssignedIdentities", _MSI_VERSIONS, _UAMI_NAME,
                  "It must start with a letter or digit and be 3-128 characters of letters, digits, '-' and '_'.",
                  endpoint=NO_ENDPOINT),
@@ -110,3 +119,5 @@ def lookup(namespace: str, type_: str) -> ResourceType:
 def by_full_type(full_type: str) -> ResourceType:
     ns, _, t = full_type.partition("/")
     return lookup(ns, t)
+
+VAULT_TYPE = "Microsoft.KeyVault/vaults"

@@ -10,12 +10,13 @@ from azmi.http.appservice import AppServiceApp
 from azmi.http.arm import create_arm_app
 from azmi.http.endpoints import Endpoints
 from azmi.http.imds import ImdsApp
+from azmi.http.keyvault import create_keyvault_app
 from azmi.http.login import create_login_app
 from azmi.services.system import Services, build_services
 from azmi.settings import Settings
 from azmi.store import Store
 
-HTTPS_SURFACES = ("arm", "login")
+HTTPS_SURFACES = ("arm", "login", "keyvault")
 
 
 @dataclass
@@ -32,5 +33,6 @@ def create_app(settings: Settings, store: Store, clock: Clock, endpoints: Endpoi
         "login": create_login_app(services, endpoints),
         "imds": ImdsApp(services),
         "appservice": AppServiceApp(services),
+        "keyvault": create_keyvault_app(services, endpoints.login),
     }
     return Azmi(services, endpoints, apps)

@@ -73,10 +73,32 @@ def login(err: e.AzmiError) -> tuple[int, dict[str, object]]:
         status, code = 400, "invalid_resource"
     elif isinstance(err, e.NotFound):
         status, code = 400, "invalid_tenant"
-    else:
-        status, code = 400, "invalid_request"
+    else:  # OAuth codes (RFC 6749 §5.2) travel as lower-case domain codes: unsupported_grant_type, invalid_scope
+        status, code = 400, err.code if err.code.islower() else "invalid_request"
     aadsts = err.message.split(":", 1)[0] if err.message.startswith("AADSTS") else ""
     body: dict[str, object] = {"error": code, "error_description": err.message,
                                "error_codes": [int(aadsts[6:])] if aadsts[6:].isdigit() else [],
                                "trace_id": str(uuid.uuid4()), "correlation_id": str(uuid.uuid4())}
     return status, body
+
+
+KEYVAULT_STATUS: list[tuple[type[e.AzmiError], int]] = [
+    (e.Unauthenticated, 401),
+    (e.Forbidden, 403),
+    (e.NotFound, 404),
+    (e.Conflict, 409),
+]
+
+
+def keyvault(err: e.AzmiError) -> tuple[int, dict[str, object]]:
+    """Key Vault's envelope: {"error": {"code", "message", "innererror": {"code"}}} (lower-case innererror)."""
+    status = _status(KEYVAULT_STATUS, err, 400)
+    if isinstance(err, e.Unauthenticated):
+        known = {"AuthenticationFailed": "AKV10000: Request is missing a Bearer or PoP token.",
+                 "InvalidAudience": f"AKV10022: {err.message}", "InvalidIssuer": f"AKV10032: {err.message}"}
+        body: dict[str, object] = {"code": "Unauthorized", "message": known.get(err.code, err.message)}
+    else:
+        body = {"code": err.code, "message": err.message}
+    if err.inner:
+        body["innererror"] = {"code": err.inner}
+    return status, {"error": body}

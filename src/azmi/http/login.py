@@ -99,7 +99,8 @@ def create_login_app(svc: Services, endpoints: Endpoints) -> Starlette:
                 form = dict(pairs)
                 grant = form.get("grant_type")
                 if grant != "client_credentials":
-                    raise e.InvalidInput(f"AADSTS70003: The app requested an unsupported grant type '{grant}'.")
+                    raise e.InvalidInput(f"AADSTS70003: The app requested an unsupported grant type '{grant}'.",
+                                         code="unsupported_grant_type")
                 client_id, secret = str(form.get("client_id") or ""), str(form.get("client_secret") or "")
                 if not client_id:
                     raise e.InvalidInput("AADSTS900144: The request body must contain the following parameter: "
@@ -109,7 +110,8 @@ def create_login_app(svc: Services, endpoints: Endpoints) -> Starlette:
                     if not scope.endswith("/.default") or " " in scope.strip():
                         raise e.InvalidInput("AADSTS1002012: The provided value for scope is not valid. Client "
                                              "credential flows must have a scope value with /.default suffixed "
-                                             "to the resource identifier (application ID URI).")
+                                             "to the resource identifier (application ID URI).",
+                                             code="invalid_scope")
                     resource = scope.strip()[: -len("/.default")]
                 else:
                     resource = str(form.get("resource") or "")

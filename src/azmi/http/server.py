@@ -1,7 +1,8 @@
 """Runs azmi: binds every surface, serves them on one event loop, records where they listen.
 
 `{data_dir}/endpoints.json` tells the CLI where azmi is; `{data_dir}/operator.json` (0600)
-holds the operator's sign-in secret. Both are removed again on a clean stop.
+holds the operator's sign-in secret. Vaults are served on ports of their own, started and
+stopped as vaults come and go (SO_REUSEPORT, so several nodes on one host can share them).
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ import signal
 import socket
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import uvicorn
 
 from azmi.clock import Clock, SystemClock
 from azmi.http.app import HTTPS_SURFACES, Azmi, create_app
 from azmi.http.endpoints import Endpoints
-from azmi.pki import ensure_tls
+from azmi.pki import TlsFiles, ensure_tls
 from azmi.settings import Settings
 from azmi.store import Store
 from azmi.tokens.claims import AZURE_CLI_APP_ID
 
 log = logging.getLogger("azmi")
+SURFACES = ("arm", "login", "imds", "appservice")
 
 
 class _Server(uvicorn.Server):
@@ -35,16 +37,18 @@ class _Server(uvicorn.Server):
         yield
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, *, share: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if share and hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
         raise SystemExit(f"ERROR: cannot listen on {host}:{port}: {exc.strerror}. Is another azmi running? "
-                         "Choose other ports with AZMI_*_PORT.") from None
+                         "Choose other ports with --port-base or AZMI_*_PORT.") from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
@@ -58,33 +62,72 @@ def _write_private(path: Path, data: dict[str, object], mode: int) -> None:
     os.replace(tmp, path)
 
 
+class Runner:
+    """The listening servers of one azmi process."""
+
+    def __init__(self, settings: Settings, tls: TlsFiles) -> None:
+        self.settings = settings
+        self.tls = tls
+        self.servers: dict[str, tuple[_Server, asyncio.Task[None]]] = {}
+
+    def start(self, name: str, app: Any, sock: socket.socket, https: bool) -> None:
+        tls_args: dict[str, Any] = dict(ssl_certfile=str(self.tls.leaf_cert), ssl_keyfile=str(self.tls.leaf_key)) \
+            if https else {}
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30,
+                                server_header=False, **tls_args)
+        server = _Server(config)
+        self.servers[name] = (server, asyncio.create_task(server.serve(sockets=[sock])))
+
+    async def stop(self, name: str) -> None:
+        server, task = self.servers.pop(name)
+        server.should_exit = True
+        await task
+
+    async def wait_started(self) -> None:
+        while not all(s.started or t.done() for s, t in self.servers.values()):
+            await asyncio.sleep(0.01)
+
+    def stop_all(self) -> None:
+        for server, _ in self.servers.values():
+            server.should_exit = True
+
+
 async def serve(settings: Settings, *, clock: Clock | None = None,
                 on_ready: Callable[[Azmi], None] | None = None) -> None:
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     tls = ensure_tls(data_dir, [settings.host])
-    sockets = {name: bind(settings.host, getattr(settings.ports, name)) for name in
-               ("arm", "login", "imds", "appservice")}
+    sockets = {name: bind(settings.host, getattr(settings.ports, name)) for name in SURFACES}
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     endpoints = Endpoints(**{name: f"{'https' if name in HTTPS_SURFACES else 'http'}://{shown_host}:"
                                    f"{sock.getsockname()[1]}" for name, sock in sockets.items()})
     store = Store(settings.database_url)
     azmi = create_app(settings, store, clock or SystemClock(), endpoints, str(tls.bundle))
-    servers = []
+    runner = Runner(settings, tls)
     for name, sock in sockets.items():
-        tls_args = dict(ssl_certfile=str(tls.leaf_cert), ssl_keyfile=str(tls.leaf_key)) if name in HTTPS_SURFACES else {}
-        config = uvicorn.Config(azmi.apps[name], log_level="warning", access_log=False, lifespan="off",
-                                timeout_keep_alive=30, timeout_graceful_shutdown=3, server_header=False,
-                                **tls_args)  # type: ignore[arg-type]
-        servers.append((_Server(config), sock))
+        runner.start(name, azmi.apps[name], sock, name in HTTPS_SURFACES)
     loop = asyncio.get_running_loop()
+    reconciling = asyncio.Lock()
 
-    def stop() -> None:
-        for server, _ in servers:
-            server.should_exit = True
+    async def reconcile_vaults() -> None:
+        async with reconciling:
+            wanted = {f"vault:{p}" for p in await asyncio.to_thread(azmi.services.keyvault.ports)}
+            for name in [n for n in runner.servers if n.startswith("vault:") and n not in wanted]:
+                await runner.stop(name)
+            for name in sorted(wanted - set(runner.servers)):
+                try:
+                    sock = bind(settings.host, int(name.split(":")[1]), share=True)
+                except SystemExit as exc:
+                    log.error("vault listener %s: %s", name, exc)
+                    continue
+                runner.start(name, azmi.apps["keyvault"], sock, https=True)
+            await runner.wait_started()
 
+    azmi.services.vault_listeners.append(
+        lambda: loop.call_soon_threadsafe(lambda: loop.create_task(reconcile_vaults())))
+    await reconcile_vaults()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+        loop.add_signal_handler(sig, runner.stop_all)
     info = {**endpoints.as_dict(), "tenant_id": settings.tenant_id, "subscription_id": settings.subscription_id,
             "ca_cert": str(tls.ca_cert), "ca_bundle": str(tls.bundle), "data_dir": str(data_dir),
             "database": "in-memory" if settings.in_memory else settings.database_url.split("@")[-1],
@@ -92,31 +135,29 @@ async def serve(settings: Settings, *, clock: Clock | None = None,
     operator = {"client_id": AZURE_CLI_APP_ID, "client_secret": azmi.services.operator.secret,
                 "tenant_id": settings.tenant_id, "object_id": azmi.services.operator.principal.object_id}
     _write_private(data_dir / "operator.json", operator, 0o600)
-    tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]
-    while not all(server.started for server, _ in servers):
-        if any(t.done() for t in tasks):
-            break
-        await asyncio.sleep(0.01)
+    await runner.wait_started()
     _write_private(data_dir / "endpoints.json", info, 0o644)
     if on_ready:
         on_ready(azmi)
+
     async def maintenance() -> None:
         while True:
             await asyncio.sleep(60)
-            azmi.services.keyring.rotate_if_due(settings.key_rotation_interval)
+            await asyncio.to_thread(azmi.services.keyring.rotate_if_due, settings.key_rotation_interval)
 
     upkeep = asyncio.create_task(maintenance())
     azmi.services.keyring.rotate_if_due(settings.key_rotation_interval)
     try:
-        await asyncio.gather(*tasks)
+        while runner.servers and not all(t.done() for _, t in runner.servers.values()):
+            await asyncio.gather(*[t for _, t in list(runner.servers.values())])
     finally:
         upkeep.cancel()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        for path in (data_dir / "endpoints.json",):
-            try:
-                if json.loads(path.read_text()).get("pid") == os.getpid():
-                    path.unlink()
-            except (OSError, ValueError):
-                pass
+        path = data_dir / "endpoints.json"
+        try:
+            if json.loads(path.read_text()).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError):
+            pass
         store.close()

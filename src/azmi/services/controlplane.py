@@ -28,6 +28,7 @@ from azmi.ids import ResourceId, check_guid, check_rg_name, group_key, new_guid,
 from azmi.settings import Settings
 from azmi.store import Store
 from azmi.store.sql import Tx
+from azmi.services.vaults import VAULT_TYPE_KEY, VaultRules
 
 MAX_TAGS = 50
 
@@ -56,12 +57,13 @@ def check_location(value: Any, required: bool, default: str) -> str:
 
 class ControlPlane:
     def __init__(self, settings: Settings, store: Store, clock: Clock,
-                 on_change: Callable[[set[str], set[str], bool], None]) -> None:
+                 on_change: Callable[[set[str], set[str], bool], None], vaults: VaultRules) -> None:
         """on_change(resource_keys, deleted_principal_ids, everything) evicts caches after a commit."""
         self._s = settings
         self._store = store
         self._clock = clock
         self._on_change = on_change
+        self._vaults = vaults
 
     # -- subscriptions ---------------------------------------------------------------------------
     def bootstrap(self) -> None:
@@ -165,6 +167,14 @@ class ControlPlane:
                            "https://aka.ms/ARMResourceNotFoundFix")
         return r
 
+    def principal(self, some_id: str) -> Principal:
+        with self._store.begin() as tx:
+            p = tx.find_principal(some_id.lower())
+        if p is None:
+            raise NotFound(f"Resource '{some_id}' does not exist or one of its queried reference-property objects "
+                           "are not present.", code="Request_ResourceNotFound")
+        return p
+
     def resource_by_key(self, key: str) -> Resource:
         with self._store.begin() as tx:
             r = tx.get_resource(key)
@@ -215,6 +225,8 @@ class ControlPlane:
             if properties is not None:
                 props = {**props, **properties} if patch else dict(properties)
             props = self._server_properties(rtype.full, props, old)
+            if rtype.full.lower() == VAULT_TYPE_KEY:
+                props = self._vaults.properties(props, old)
             resource = Resource(
                 rid, location, kind if kind is not None else (old.kind if old else None), tags, props,
                 old.principal if old else None, old.user_assigned if old else (),
@@ -231,11 +243,31 @@ class ControlPlane:
                     for a in resource.user_assigned:
                         if a.uami_id.key not in before:
                             authorize_link(a.uami_id)
+            vault_port = None
+            if rtype.full.lower() == VAULT_TYPE_KEY and old is None:
+                names = [v.id.name.lower() for v in tx.list_resources_of_type(VAULT_TYPE_KEY)]
+                props, vault_port = self._vaults.on_create(tx, resource, names)
+                resource = replace(resource, properties=props)
             tx.put_resource(resource, exists=old is not None)
+            if vault_port is not None:
+                tx.set_vault_port(resource.id.key, vault_port)
             for object_id in deleted:  # after the resource row stops referencing it (foreign key)
                 tx.delete_principal(object_id)
         self._on_change({rid.key}, deleted, rtype.full == UAMI_TYPE)
         return resource, old is None
+
+    def update_access_policies(self, rid: ResourceId, kind: str, body: Any) -> Resource:
+        """`PUT {vault}/accessPolicies/{add|replace|remove}`; policies take effect at once, as in Azure."""
+        with self._store.begin() as tx:
+            self._group(tx, rid.subscription, rid.resource_group)
+            r = tx.get_resource(rid.key)
+            if r is None or r.id.full_type.lower() != VAULT_TYPE_KEY:
+                raise NotFound(f"The Resource 'Microsoft.KeyVault/vaults/{rid.name}' under resource group "
+                               f"'{rid.resource_group}' was not found.")
+            r = replace(r, properties=self._vaults.update_policies(r, kind, body))
+            tx.put_resource(r, exists=True)
+        self._on_change({rid.key}, set(), False)
+        return r
 
     def delete_resource(self, rid: ResourceId) -> bool:
         with self._store.begin() as tx:
@@ -257,6 +289,8 @@ class ControlPlane:
 
     # -- internals ---------------------------------------------------------------------------------
     def _delete(self, tx: Tx, r: Resource) -> set[str]:
+        if r.id.full_type.lower() == VAULT_TYPE_KEY:
+            tx.purge_vault(r.id.key)
         tx.delete_resource(r.id.key)
         if r.principal is None:
             return set()
@@ -304,8 +338,9 @@ class ControlPlane:
 
     def _server_properties(self, full_type: str, props: dict[str, Any], old: Resource | None) -> dict[str, Any]:
         """Server-owned properties clients cannot set (a VM's vmId stays stable for its lifetime)."""
-        props = {k: v for k, v in props.items() if k not in ("provisioningState", "vmId", "principalId",
-                                                             "clientId", "tenantId")}
+        props = {k: v for k, v in props.items() if k not in ("provisioningState", "vmId")}
+        if full_type == UAMI_TYPE:
+            props = {k: v for k, v in props.items() if k not in ("principalId", "clientId", "tenantId")}
         if full_type == "Microsoft.Compute/virtualMachines":
             props["vmId"] = (old.properties.get("vmId") if old else None) or str(uuid.uuid4())
         return props

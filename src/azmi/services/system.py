@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
+from typing import Callable
 
 from azmi.clock import Clock
 from azmi.services.authn import Authenticator
@@ -10,6 +12,8 @@ from azmi.services.authz import Authorizer, Caller
 from azmi.services.bindings import BindingIndex
 from azmi.services.controlplane import ControlPlane
 from azmi.services.keyring import Keyring
+from azmi.services.keyvault import KeyVaultService
+from azmi.services.vaults import VaultRules
 from azmi.services.operator import Operator
 from azmi.services.rbac import RoleService
 from azmi.services.tokens import TokenService
@@ -31,6 +35,8 @@ class Services:
     authn: Authenticator
     authz: Authorizer
     roles: RoleService
+    keyvault: KeyVaultService
+    vault_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def caller(self, claims: dict[str, object]) -> Caller:
         return Caller(claims, self.authz, self.operator.principal.object_id)
@@ -41,19 +47,41 @@ def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
     bindings = BindingIndex(store)
     tokens = TokenService(settings, clock, keyring, bindings)
 
+    authz = Authorizer(store)
+    keyvault = KeyVaultService(store, clock, authz, settings.tenant_id)
+    listeners: list[Callable[[], None]] = []
+
     def on_change(resource_keys: set[str], deleted_principals: set[str], everything: bool) -> None:
         if everything:
             bindings.evict_all()
         for key in resource_keys:
             bindings.evict(key)
         tokens.forget(deleted_principals)
+        keyvault.evict()
+        if everything or any("/providers/microsoft.keyvault/vaults/" in k for k in resource_keys):
+            for notify in listeners:
+                notify()
 
-    control = ControlPlane(settings, store, clock, on_change)
+    control = ControlPlane(settings, store, clock, on_change, VaultRules(settings, port_allocator(settings)))
     control.bootstrap()
     operator = Operator(settings, store, clock, keyring)
     authn = Authenticator(settings.tenant_id, keyring, clock)
-    authz = Authorizer(store)
     roles = RoleService(store, clock, authz, settings.tenant_id)
     for sub in control.list_subscriptions():
         roles.grant_owner(operator.principal.object_id, f"/subscriptions/{sub.id}")
-    return Services(settings, store, clock, keyring, bindings, tokens, control, operator, authn, authz, roles)
+    return Services(settings, store, clock, keyring, bindings, tokens, control, operator, authn, authz, roles,
+                    keyvault, listeners)
+
+
+def port_allocator(settings: Settings) -> Callable[[set[int]], int]:
+    """Vault ports: the next free one from the configured base, or any free port when the base is 0."""
+    def allocate(used: set[int]) -> int:
+        if settings.ports.keyvault == 0:
+            with socket.socket() as probe:
+                probe.bind((settings.host, 0))
+                return int(probe.getsockname()[1])
+        port = settings.ports.keyvault
+        while port in used:
+            port += 1
+        return port
+    return allocate

@@ -100,3 +100,35 @@ role_assignments = Table(
     Column("created_by", String(36)),
     UniqueConstraint("scope_key", "role_definition_id", "principal_id"),
 )
+
+vault_ports = Table(  # each vault is its own HTTPS origin (the SDK parses ids by origin)
+    "vault_ports", metadata,
+    Column("resource_key", String(2048), ForeignKey("resources.key", ondelete="CASCADE"), primary_key=True),
+    Column("port", Integer, nullable=False, unique=True),
+)
+
+secret_names = Table(
+    "secret_names", metadata,
+    Column("vault_key", String(2048), nullable=False, primary_key=True),
+    Column("name_key", String(127), nullable=False, primary_key=True),
+    Column("name", String(127), nullable=False),
+    Column("deleted_at", Float),
+    Column("scheduled_purge", Float),
+)
+
+secret_versions = Table(
+    "secret_versions", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("vault_key", String(2048), nullable=False, index=True),
+    Column("name_key", String(127), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("content_type", String(255)),
+    Column("tags", Text, nullable=False, default="{}"),
+    Column("enabled", Integer, nullable=False, default=1),
+    Column("nbf", Integer),
+    Column("exp", Integer),
+    Column("created", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    UniqueConstraint("vault_key", "name_key", "version"),
+)

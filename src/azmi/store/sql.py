@@ -19,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 from azmi.domain.models import AttachedIdentity, Principal, Resource, ResourceGroup, Subscription
 from azmi.ids import ResourceId
 from azmi.store import schema as t
+from azmi.store.keyvault_sql import KeyVaultRows
 from azmi.store.rbac_sql import RbacRows
 
 
@@ -71,7 +72,7 @@ def _principal(row) -> Principal:  # type: ignore[no-untyped-def]
     return Principal(row.object_id, row.client_id, row.display_name, row.kind, row.mi_resource_id, row.created_at)
 
 
-class Tx(RbacRows):
+class Tx(RbacRows, KeyVaultRows):
     def __init__(self, conn: Connection) -> None:
         self.c = conn
 
@@ -130,6 +131,12 @@ class Tx(RbacRows):
     def delete_principal(self, object_id: str) -> None:
         self.c.execute(t.principals.delete().where(t.principals.c.object_id == object_id))
 
+    def find_principal(self, some_id: str) -> Principal | None:
+        """By object id or by client (application) id, as `az ad sp show --id` accepts either."""
+        row = self.c.execute(select(t.principals).where(
+            (t.principals.c.object_id == some_id) | (t.principals.c.client_id == some_id))).first()
+        return _principal(row) if row else None
+
     def get_principal(self, object_id: str) -> Principal | None:
         row = self.c.execute(select(t.principals).where(t.principals.c.object_id == object_id)).first()
         return _principal(row) if row else None
@@ -164,6 +171,10 @@ class Tx(RbacRows):
         if type_key:
             q = q.where(t.resources.c.type_key == type_key)
         return [self._resource(r) for r in self.c.execute(q.order_by(t.resources.c.key))]
+
+    def list_resources_of_type(self, type_key: str) -> list[Resource]:
+        return [self._resource(r) for r in self.c.execute(
+            select(t.resources).where(t.resources.c.type_key == type_key).order_by(t.resources.c.key))]
 
     def count_resources(self, *, sub: str, type_key: str) -> int:
         return self.c.execute(select(func.count()).select_from(t.resources).where(

@@ -46,11 +46,11 @@ def verify(token: str, *, find_key: Callable[[str], SigningKey | None], issuers:
     except jwt.PyJWTError:
         raise Unauthenticated("The token signature is invalid.", code="InvalidSignature") from None
     iss = claims.get("iss")
-    if iss not in issuers:
+    if not isinstance(iss, str) or iss not in issuers:
         raise Unauthenticated(f"Invalid issuer. Expected one of {', '.join(sorted(issuers))}, found: {iss}.",
                               code="InvalidIssuer")
     aud = claims.get("aud")
-    if aud not in audiences:
+    if not isinstance(aud, str) or aud not in audiences:
         raise Unauthenticated(f"Invalid audience. Expected {' or '.join(sorted(audiences))}, found: {aud}.",
                               code="InvalidAudience")
     nbf, exp = claims.get("nbf"), claims.get("exp")

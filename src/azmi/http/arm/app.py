@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from azmi import errors as e
 from azmi.http import errors as wire_errors
-from azmi.http.arm import authorization, resources
+from azmi.http.arm import authorization, render, resources
 from azmi.http.arm.environment import workload_environment
 from azmi.http.arm.paths import Match, match
 from azmi.http.endpoints import Endpoints
@@ -36,22 +36,25 @@ ARM_AUDIENCES = ("https://management.azure.com", "https://management.azure.com/"
                  "https://management.core.windows.net", "https://management.core.windows.net/")
 ALLOWED_METHODS: dict[str, tuple[str, ...]] = {
     "group": ("GET", "PUT", "PATCH", "DELETE", "HEAD"), "resource": ("GET", "PUT", "PATCH", "DELETE"),
-    "alias": ("GET", "PUT"), "rotate_keys": ("POST",), "role_assignment": ("GET", "PUT", "DELETE"),
+    "alias": ("GET", "PUT"), "access_policy": ("PUT",), "rotate_keys": ("POST",), "role_assignment": ("GET", "PUT", "DELETE"),
     "role_definition": ("GET", "PUT", "DELETE"),
     "bad_subscription": ("GET", "PUT", "PATCH", "DELETE", "HEAD", "POST")}  # all get 400 InvalidSubscriptionId
-ADMIN = ("environment", "keys", "rotate_keys")
+ADMIN = ("environment", "keys", "rotate_keys", "principal")
 
 
 def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> Starlette:
     def handle(caller: Any, method: str, m: Match, version: str, body: Any, query: dict[str, str]) -> tuple[int, Any]:
         if m.kind in ADMIN:
-            caller.require_operator()
+            if m.kind != "principal":  # any signed-in principal may read the directory, as in Entra
+                caller.require_operator()
             if m.kind == "environment":
                 rid = parse_resource_id(query.get("resourceId", ""), what="resourceId")
                 return 200, workload_environment(svc.control.get_resource(rid), endpoints, trust_bundle)
             if m.kind == "rotate_keys":
                 svc.keyring.rotate()
             return 200, {"active": svc.keyring.active.kid, "keys": svc.keyring.jwks()["keys"]}
+        if m.kind == "principal":
+            return 200, render.principal(svc.control.principal(m.name))
         if m.kind.startswith("role_"):
             return authorization.handle(svc, caller, method, m, version, body, query)
         return resources.handle(svc, caller, method, m, version, body)

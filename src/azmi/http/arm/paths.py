@@ -50,6 +50,8 @@ def match(path: str) -> Match | None:
     n = len(seg)
     if low == ["azmi", "environment"]:
         return Match("environment")
+    if n == 3 and low[:2] == ["azmi", "principals"]:
+        return Match("principal", name=seg[2])
     if low == ["azmi", "keys"]:
         return Match("keys")
     if low == ["azmi", "keys", "rotate"]:
@@ -85,6 +87,9 @@ def match(path: str) -> Match | None:
         return Match("list_by_group", sub=sub, group=group, namespace=ns, type=typ)
     if n == 8:
         return Match("resource", sub=sub, group=group, namespace=ns, type=typ, name=seg[7])
+    if n == 10 and low[8] == "accesspolicies" and f"{low[5]}/{low[6]}" == "microsoft.keyvault/vaults":
+        return Match("access_policy", sub=sub, group=group, namespace=ns, type=typ, name=seg[7],
+                     extra={"operation": seg[9]})
     if n == 12 and low[8:] == ["providers", "microsoft.managedidentity", "identities", "default"]:
         return Match("system_identity", sub=sub, group=group, namespace=ns, type=typ, name=seg[7])
     return None

@@ -79,3 +79,18 @@ def system_identity(r: Resource, p: Principal, tenant_id: str) -> dict[str, Any]
             "properties": {"tenantId": tenant_id, "principalId": p.object_id, "clientId": p.client_id,
                            "clientSecretUrl": f"https://control-{r.location}.identity.azure.net{r.id}/credentials"
                                               f"?tid={tenant_id}&oid={p.object_id}&aid={p.client_id}"}}
+
+
+def principal(p: Principal) -> dict[str, Any]:
+    """A directory object the way Microsoft Graph shows it (servicePrincipal, or the operator as a user)."""
+    if p.kind == "User":
+        return {"@odata.type": "#microsoft.graph.user", "id": p.object_id, "displayName": p.display_name,
+                "userPrincipalName": "operator@azmi.local", "mail": None, "userType": "Member"}
+    alternative = ["isExplicit=" + ("True" if p.kind == "UserAssigned" else "False")]
+    if p.mi_resource_id:
+        alternative.append(p.mi_resource_id)
+    return {"@odata.type": "#microsoft.graph.servicePrincipal", "id": p.object_id, "appId": p.client_id,
+            "displayName": p.display_name, "servicePrincipalType": "ManagedIdentity",
+            "servicePrincipalNames": [p.client_id] + ([p.mi_resource_id] if p.mi_resource_id else []),
+            "alternativeNames": alternative, "accountEnabled": True,
+            "appOwnerOrganizationId": None, "managedIdentityKind": p.kind}

@@ -78,6 +78,12 @@ def handle(svc: Any, caller: Any, method: str, m: Match, version: str, body: Any
         r, p = control.system_identity(str(m.resource_id))
         return 200, render.system_identity(r, p, tenant)
     rtype.check_api_version(version)
+    if m.kind == "access_policy":
+        caller.require("Microsoft.KeyVault/vaults/accessPolicies/write", str(m.resource_id))
+        r = control.update_access_policies(m.resource_id, m.extra["operation"].lower(), body)
+        return 200, {"id": f"{r.id}/accessPolicies/{m.extra['operation'].lower()}",
+                     "type": "Microsoft.KeyVault/vaults/accessPolicies", "location": r.location,
+                     "properties": {"accessPolicies": r.properties.get("accessPolicies", [])}}
     if m.kind in ("list_by_sub", "list_by_group"):
         items = control.list_resources(m.sub, m.group or None, rtype.full)
         return 200, {"value": [render.resource(r, tenant, version) for r in items
