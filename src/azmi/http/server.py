@@ -73,8 +73,10 @@ class Runner:
     def start(self, name: str, app: Any, sock: socket.socket, https: bool) -> None:
         tls_args: dict[str, Any] = dict(ssl_certfile=str(self.tls.leaf_cert), ssl_keyfile=str(self.tls.leaf_key)) \
             if https else {}
+        # timeout_graceful_shutdown: an idle keep-alive TLS client never answers close_notify, and would
+        # otherwise hold a stop for asyncio's 30 s SSL shutdown timeout
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30,
-                                server_header=False, **tls_args)
+                                timeout_graceful_shutdown=3, server_header=False, **tls_args)
         server = _Server(config)
         self.servers[name] = (server, asyncio.create_task(server.serve(sockets=[sock])))
 
