@@ -6,16 +6,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from starlette.testclient import TestClient
 
-from azmi.clock import FixedClock
-from azmi.http.app import create_app
-from azmi.http.endpoints import Endpoints
-from azmi.settings import Settings
-from azmi.store import Store
 from azmi.tokens.claims import AZURE_CLI_APP_ID
 from tests.conftest import Wire
-from tests.http.helpers import (API, TYPES, VAULT, arm, binding_key, delete, error_of, get, group_path,
+from tests.http.helpers import (API, TYPES, VAULT, arm, binding_key, build_wire, delete, error_of, get, group_path,
                                 imds_token, list_names, new_group, new_uami, patch, put, resource_path, unique,
                                 with_system, with_users)
 
@@ -415,22 +409,9 @@ def test_twenty_one_uamis_on_one_resource_is_rejected(wire):  # type: ignore[no-
     assert "vm2" not in list_names(wire, group)
 
 
-def _limited_wire(tmp_path: Path, **overrides: Any) -> Iterator[Wire]:
-    settings = Settings(data_dir=tmp_path, in_memory=True, **overrides)
-    clock = FixedClock(1_800_000_000.0)
-    endpoints = Endpoints("https://arm.test", "https://login.test", "http://imds.test", "http://appsvc.test")
-    store = Store("sqlite://")
-    azmi = create_app(settings, store, clock, endpoints, str(tmp_path / "ca-bundle.pem"))
-    clients = {n: TestClient(app, base_url=getattr(endpoints, n)) for n, app in azmi.apps.items()}
-    op = azmi.services.operator
-    token, _ = op.token(AZURE_CLI_APP_ID, op.secret, "https://management.azure.com/")
-    yield Wire(azmi, clock, clients["arm"], clients["login"], clients["imds"], clients["appservice"], token, settings)
-    store.close()
-
-
 @pytest.fixture
 def small(tmp_path: Path) -> Iterator[Wire]:
-    yield from _limited_wire(tmp_path, uami_per_resource=2, uami_per_subscription=3)
+    yield from build_wire(tmp_path, uami_per_resource=2, uami_per_subscription=3)
 
 
 def test_low_per_resource_limit_from_settings(small):  # type: ignore[no-untyped-def]

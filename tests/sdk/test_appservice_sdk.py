@@ -92,10 +92,13 @@ def test_selectors_on_an_app_with_both_kinds(server: Server, shared: dict[str, A
         kwargs=f"client_id={props['clientId']!r}", use_async=use_async)))
     by_resource = verify(server, token_from(server, site_id, snippet(
         kwargs=f"identity_config={{'resource_id': {ua['id']!r}}}", use_async=use_async)))
+    by_object = verify(server, token_from(server, site_id, snippet(
+        kwargs=f"identity_config={{'object_id': {props['principalId']!r}}}", use_async=use_async)))
 
     assert_principal(default, system["principalId"], system["clientId"])
     assert_principal(by_client, props["principalId"], props["clientId"])
     assert_principal(by_resource, props["principalId"], props["clientId"])
+    assert_principal(by_object, props["principalId"], props["clientId"])
 
 
 @pytest.mark.parametrize("use_async,error", [(False, "CredentialUnavailableError"),

@@ -227,3 +227,23 @@ def test_recreated_vm_is_a_new_identity(server: Server, group: str) -> None:
     token = token_from(server, new["id"], snippet())
     assert token != old_token
     assert verify(server, token)["oid"] == new["identity"]["principalId"]
+
+
+def test_deleted_user_assigned_identity_stops_working(server: Server, group: str) -> None:
+    ua = uami(server, group, "id-deleted")
+    vm = server.put("vm", group, "vm-ua-deleted", {"identity": {
+        "type": "UserAssigned", "userAssignedIdentities": user_assigned(ua)}}, expect=201)
+    url = imds_host(server, vm["id"])
+    client_id = ua["properties"]["clientId"]
+    assert imds_get(url, client_id=client_id).status_code == 200
+
+    assert server.delete("msi", group, "id-deleted").status_code == 200
+
+    for params in ({"client_id": client_id}, {}):
+        r = imds_get(url, **params)
+        assert r.status_code == 400 and r.json()["error_description"] == "Identity not found", params
+    # a new identity with the same name is a new principal, not assigned to the VM
+    again = uami(server, group, "id-deleted")
+    assert again["properties"]["principalId"] != ua["properties"]["principalId"]
+    r = imds_get(url, client_id=again["properties"]["clientId"])
+    assert r.status_code == 400 and r.json()["error_description"] == "Identity not found"
