@@ -88,8 +88,8 @@ def test_2019_selectors(wire, site, param, which):  # type: ignore[no-untyped-de
 
 def test_2019_two_selectors_are_400(wire, site):  # type: ignore[no-untyped-def]
     a = site["a"]
-    r = token2019(wire, site, client_id=a["properties"]["clientId"], mi_res_id=a["id"])
-    app_error(r, 400)
+    r = token2019(wire, site, client_id=a["properties"]["clientId"], mi_res_id=a["id"])  # both name `a`
+    assert app_error(r, 400)["message"] == "Only one of client_id, mi_res_id can be specified."
 
 
 @pytest.mark.parametrize("param", ["client_id", "principal_id", "mi_res_id"])
@@ -122,7 +122,7 @@ def test_repeated_parameter_is_400(wire, site):  # type: ignore[no-untyped-def]
 
 def test_oversize_value_is_400(wire, site):  # type: ignore[no-untyped-def]
     r = token2019(wire, site, client_id="a" * 3000)
-    app_error(r, 400)
+    assert app_error(r, 400)["message"] == "A query parameter is too long."
 
 
 def test_post_is_405(wire, site):  # type: ignore[no-untyped-def]

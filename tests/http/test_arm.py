@@ -603,10 +603,10 @@ def test_wrong_method_is_405(wire, method, where):  # type: ignore[no-untyped-de
 
 def test_repeated_query_parameter(wire):  # type: ignore[no-untyped-def]
     name = unique("rg")
-    r = wire.arm.put(group_path(wire, name) + f"?api-version={API['group']}&api-version=2099-01-01",
+    r = wire.arm.put(group_path(wire, name) + f"?api-version={API['group']}&api-version={API['group']}",
                      json={"location": "eastus"}, headers=wire.auth())
     assert r.status_code == 400
-    error_of(r)
+    assert error_of(r)["code"] == "InvalidQueryParameter"
     assert arm(wire, "GET", group_path(wire, name), API["group"]).status_code == 404
 
 

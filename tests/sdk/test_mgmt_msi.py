@@ -42,8 +42,7 @@ def client(server: Server) -> Iterator[ManagedServiceIdentityClient]:
 
 
 def failure(call: Callable[..., Any], *args: Any) -> tuple[type[Exception], int, str]:
-    """(exception type, status, ARM error code) of a failing call. The exception itself is not kept:
-    it holds the HTTP response and with it an open TLS connection to azmi."""
+    """(exception type, HTTP status, ARM error code) of a call that must fail."""
     try:
         call(*args)
     except HttpResponseError as exc:

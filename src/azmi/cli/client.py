@@ -1,9 +1,10 @@
 """HTTP client of azmi's ARM surface, authenticated as the operator.
 
-Token: client-credentials grant at `{login}/{tenant}/oauth2/v2.0/token` for
-`https://management.azure.com/.default`, cached in memory for the process. Every ARM call
-carries `Authorization: Bearer` and `api-version`; error envelopes `{"error": {code, message}}`
-become `CliError`s worded as az words them (404 exits 3, as az's ResourceNotFoundError).
+Token: client-credentials grant at `{login}/{tenant}/oauth2/v2.0/token`, one per scope
+(`https://management.azure.com/.default` for ARM, `https://vault.azure.net/.default` for a vault's
+data plane), cached in memory for the process. Every call carries `Authorization: Bearer` and
+`api-version`; error envelopes `{"error": {code, message, innererror?}}` become `CliError`s worded
+as az words them (404 exits 3, as az's ResourceNotFoundError).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 import httpx
 
 from azmi.cli.context import Endpoints, Operator
-from azmi.cli.errors import EXIT_NOT_FOUND, CliError, arm_error_message
+from azmi.cli.errors import EXIT_NOT_FOUND, CliError, arm_error_message, error_code
 
 ARM_SCOPE = "https://management.azure.com/.default"
+VAULT_SCOPE = "https://vault.azure.net/.default"
 RG_API = "2022-09-01"
 SUBSCRIPTIONS_API = "2022-12-01"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -32,7 +34,7 @@ class ArmClient:
         self.operator = operator
         verify: Any = endpoints.ca_cert if endpoints.ca_cert else True
         self._http = http or httpx.Client(verify=verify, timeout=60.0)
-        self._token: str | None = None
+        self._tokens: dict[str, str] = {}
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -41,18 +43,35 @@ class ArmClient:
             raise CliError(f"cannot reach azmi at {url.split('?')[0]}: {exc}. "
                            "Is it running? Start it with: azmi up") from exc
 
-    def token(self) -> str:
-        if self._token is None:
+    def token(self, scope: str = ARM_SCOPE) -> str:
+        if scope not in self._tokens:
             op = self.operator
             resp = self._send("POST", f"{self.endpoints.login}/{op.tenant_id}/oauth2/v2.0/token",
                               data={"client_id": op.client_id, "client_secret": op.client_secret,
-                                    "grant_type": "client_credentials", "scope": ARM_SCOPE})
+                                    "grant_type": "client_credentials", "scope": scope})
             body = _json(resp)
             if resp.status_code != 200 or "access_token" not in body:
                 detail = body.get("error_description") or body.get("error") or f"HTTP {resp.status_code}"
                 raise CliError(f"operator sign-in failed: {detail}")
-            self._token = str(body["access_token"])
-        return self._token
+            self._tokens[scope] = str(body["access_token"])
+        return self._tokens[scope]
+
+    def call(self, method: str, url: str, *, scope: str = ARM_SCOPE, body: Any = None,
+             params: dict[str, str] | None = None, allow_404: bool = False) -> tuple[int, Any]:
+        """Call an absolute URL with a token for `scope`; returns (status, parsed JSON or None)."""
+        kwargs: dict[str, Any] = {"headers": {"Authorization": f"Bearer {self.token(scope)}"}}
+        if params:
+            kwargs["params"] = params
+        if body is not None:
+            kwargs["json"] = body
+        resp = self._send(method, url, **kwargs)
+        data = _json(resp) if resp.content else None
+        if resp.status_code == 404 and allow_404:
+            return 404, data
+        if resp.status_code >= 400:
+            code = EXIT_NOT_FOUND if resp.status_code == 404 else 1
+            raise CliError(arm_error_message(data, resp.status_code), exit_code=code, code=error_code(data))
+        return resp.status_code, data
 
     def request(self, method: str, path: str, api_version: str | None = None, body: Any = None,
                 params: dict[str, str] | None = None, allow_404: bool = False) -> tuple[int, Any]:
@@ -60,17 +79,7 @@ class ArmClient:
         query = dict(params or {})
         if api_version:
             query["api-version"] = api_version
-        kwargs: dict[str, Any] = {"params": query, "headers": {"Authorization": f"Bearer {self.token()}"}}
-        if body is not None:
-            kwargs["json"] = body
-        resp = self._send(method, f"{self.endpoints.arm}{path}", **kwargs)
-        data = _json(resp) if resp.content else None
-        if resp.status_code == 404 and allow_404:
-            return 404, data
-        if resp.status_code >= 400:
-            code = EXIT_NOT_FOUND if resp.status_code == 404 else 1
-            raise CliError(arm_error_message(data, resp.status_code), exit_code=code)
-        return resp.status_code, data
+        return self.call(method, f"{self.endpoints.arm}{path}", body=body, params=query, allow_404=allow_404)
 
     def get(self, path: str, api_version: str | None, **kw: Any) -> Any:
         return self.request("GET", path, api_version, **kw)[1]
@@ -90,19 +99,19 @@ class ArmClient:
     def delete(self, path: str, api_version: str) -> None:
         self.request("DELETE", path, api_version)
 
-    def list(self, path: str, api_version: str) -> list[Any]:
-        """GET a collection, following nextLink."""
+    def list(self, path: str, api_version: str, params: dict[str, str] | None = None) -> list[Any]:
+        """GET an ARM collection, following nextLink."""
+        return self.collect(self.get(path, api_version, params=params))
+
+    def collect(self, data: Any, scope: str = ARM_SCOPE) -> list[Any]:
+        """The items of a collection page and of every page its nextLink leads to."""
         items: list[Any] = []
-        data = self.get(path, api_version)
         while True:
             items.extend((data or {}).get("value", []))
             link = (data or {}).get("nextLink")
             if not link:
                 return items
-            resp = self._send("GET", link, headers={"Authorization": f"Bearer {self.token()}"})
-            if resp.status_code >= 400:
-                raise CliError(arm_error_message(_json(resp), resp.status_code))
-            data = _json(resp)
+            data = self.call("GET", link, scope=scope)[1]
 
     def subscriptions(self) -> list[dict[str, Any]]:
         return self.list("/subscriptions", SUBSCRIPTIONS_API)

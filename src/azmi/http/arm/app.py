@@ -52,9 +52,9 @@ def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> St
                 return 200, workload_environment(svc.control.get_resource(rid), endpoints, trust_bundle)
             if m.kind == "rotate_keys":
                 svc.keyring.rotate()
+            if m.kind == "principal":
+                return 200, render.principal(svc.control.principal(m.name))
             return 200, {"active": svc.keyring.active.kid, "keys": svc.keyring.jwks()["keys"]}
-        if m.kind == "principal":
-            return 200, render.principal(svc.control.principal(m.name))
         if m.kind.startswith("role_"):
             return authorization.handle(svc, caller, method, m, version, body, query)
         return resources.handle(svc, caller, method, m, version, body)
