@@ -86,6 +86,15 @@ class Settings:
     key_rotation_interval: int = 30 * 86400
     uami_per_resource: int = 20
     uami_per_subscription: int = 1000
+    # Fault and fidelity controls (issue: traps on purpose). All off by default: fast and deterministic.
+    profile: str = "default"
+    imds_rate_limit: int = 0  # identity requests per second per resource (Azure: 20); 0 = unlimited
+    imds_max_concurrent: int = 0  # in-flight identity requests per resource (Azure: 5); 0 = unlimited
+    rbac_propagation_delay: int = 0  # seconds before a role assignment change takes effect (Azure: minutes)
+    transient_failure_rate: float = 0.0  # share of identity-endpoint requests that fail transiently
+    transient_statuses: tuple[int, ...] = (500, 503, 410)
+    slow_response_ms: int = 0  # delay added to every identity-endpoint response
+    fault_seed: int | None = None  # seed for the transient-failure dice, for reproducible runs
 
     @property
     def database_url(self) -> str:
@@ -104,10 +113,39 @@ def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("AZMI_DATA_DIR") or (Path.home() / ".azmi")).expanduser()
 
 
+PROFILES: dict[str, dict[str, object]] = {
+    "default": {},
+    # Azure-realistic: MI tokens live ~24 h, IMDS limits identity requests to 20/s and 5 concurrent per VM,
+    # role assignments take minutes to propagate (azure-wire.md §1.3, §1.5, §4.5).
+    "azure": {"token_lifetime": 86400, "imds_rate_limit": 20, "imds_max_concurrent": 5,
+              "rbac_propagation_delay": 300},
+}
+
+
+def parse_rate(name: str, value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        raise SettingsError(f"{name}: '{value}' is not a number between 0 and 1") from None
+    if not 0.0 <= rate <= 1.0:
+        raise SettingsError(f"{name}: {rate} is not between 0 and 1")
+    return rate
+
+
+def parse_statuses(name: str, value: str) -> tuple[int, ...]:
+    codes = tuple(parse_int(name, v.strip()) for v in value.split(",") if v.strip())
+    if not codes or any(c < 400 or c > 599 for c in codes):
+        raise SettingsError(f"{name}: '{value}' must be a comma-separated list of 4xx/5xx statuses")
+    return codes
+
+
 def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-    """Build Settings from AZMI_* variables, then apply explicit overrides (CLI flags)."""
+    """Build Settings: the profile's values, then AZMI_* variables, then explicit overrides (CLI flags)."""
     env = os.environ if env is None else env
-    kw: dict[str, object] = {"data_dir": default_data_dir(env)}
+    profile = str(overrides.get("profile") or env.get("AZMI_PROFILE") or "default")
+    if profile not in PROFILES:
+        raise SettingsError(f"AZMI_PROFILE: '{profile}' is not a profile (use {' or '.join(PROFILES)})")
+    kw: dict[str, object] = {"data_dir": default_data_dir(env), "profile": profile, **PROFILES[profile]}
     if "AZMI_IN_MEMORY" in env:
         kw["in_memory"] = parse_bool("AZMI_IN_MEMORY", env["AZMI_IN_MEMORY"])
     if env.get("AZMI_DB"):
@@ -130,6 +168,19 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
         kw["uami_per_resource"] = parse_int("AZMI_UAMI_PER_RESOURCE", env["AZMI_UAMI_PER_RESOURCE"], 1)
     if env.get("AZMI_UAMI_PER_SUBSCRIPTION"):
         kw["uami_per_subscription"] = parse_int("AZMI_UAMI_PER_SUBSCRIPTION", env["AZMI_UAMI_PER_SUBSCRIPTION"], 1)
+    for var, field_name in (("AZMI_IMDS_RATE_LIMIT", "imds_rate_limit"),
+                            ("AZMI_IMDS_MAX_CONCURRENT", "imds_max_concurrent"),
+                            ("AZMI_SLOW_RESPONSE_MS", "slow_response_ms")):
+        if env.get(var):
+            kw[field_name] = parse_int(var, env[var])
+    if env.get("AZMI_RBAC_PROPAGATION_DELAY"):
+        kw["rbac_propagation_delay"] = parse_duration("AZMI_RBAC_PROPAGATION_DELAY", env["AZMI_RBAC_PROPAGATION_DELAY"])
+    if env.get("AZMI_TRANSIENT_FAILURE_RATE"):
+        kw["transient_failure_rate"] = parse_rate("AZMI_TRANSIENT_FAILURE_RATE", env["AZMI_TRANSIENT_FAILURE_RATE"])
+    if env.get("AZMI_TRANSIENT_STATUSES"):
+        kw["transient_statuses"] = parse_statuses("AZMI_TRANSIENT_STATUSES", env["AZMI_TRANSIENT_STATUSES"])
+    if env.get("AZMI_FAULT_SEED"):
+        kw["fault_seed"] = parse_int("AZMI_FAULT_SEED", env["AZMI_FAULT_SEED"])
     ports = {}
     for name in ("arm", "login", "imds", "appservice", "keyvault"):
         var = f"AZMI_{name.upper()}_PORT"

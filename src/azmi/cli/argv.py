@@ -1,6 +1,6 @@
 """Rewrite az's space-separated multi-value options into repeated Click options.
 
-az (argparse, nargs='*') accepts `--tags a=b c=d`, `--identities X Y` and a bare
+az (argparse, nargs='*') accepts `--tags a=b c=d`, `--identities X Y`, `--secret-permissions get list` and a bare
 `--assign-identity`; Click options take one value each. `expand_multi_values` turns
 `--tags a=b c=d` into `--tags a=b --tags c=d`, and an option given with no value into its
 az meaning (`--assign-identity` alone = `[system]`, `--tags` alone = clear tags). Nothing
@@ -19,6 +19,10 @@ MULTI_VALUE: dict[str, str | None] = {
     "--identities": None,
     "--assign-identity": SYSTEM,
     "--ids": None,
+    "--secret-permissions": None,
+    "--key-permissions": None,
+    "--certificate-permissions": None,
+    "--storage-permissions": None,
 }
 
 _NUMBER = re.compile(r"^-\d")

@@ -11,11 +11,15 @@ from typing import Any
 import click
 
 from azmi.cli.account import account
+from azmi.cli.ad import ad
 from azmi.cli.argv import expand_multi_values
 from azmi.cli.container import container
 from azmi.cli.context import Session, resolve_data_dir
 from azmi.cli.groups import group
 from azmi.cli.identity import identity
+from azmi.cli.keyvault import keyvault
+from azmi.cli.keyvault_secret import secret
+from azmi.cli.role import role
 from azmi.cli.runenv import env, run
 from azmi.cli.vm import vm
 from azmi.cli.webapp import functionapp, webapp
@@ -36,7 +40,8 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
     ctx.obj = Session(data_dir=resolve_data_dir(data_dir))
 
 
-for command in (account, group, vm, webapp, functionapp, container, identity, env, run):
+keyvault.add_command(secret)
+for command in (account, group, vm, webapp, functionapp, container, identity, role, ad, keyvault, env, run):
     cli.add_command(command)
 
 try:

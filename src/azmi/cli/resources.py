@@ -52,6 +52,7 @@ FUNCTIONAPP = Kind("functionapp", "function app", "Microsoft.Web", "sites", "202
                    site_kind="functionapp")
 CONTAINER = Kind("container", "container group", "Microsoft.ContainerInstance", "containerGroups", "2023-05-01")
 UAMI = Kind("identity", "managed identity", "Microsoft.ManagedIdentity", "userAssignedIdentities", "2023-01-31")
+VAULT = Kind("keyvault", "key vault", "Microsoft.KeyVault", "vaults", "2023-07-01")
 
 KINDS: dict[str, Kind] = {k.key: k for k in (VM, WEBAPP, FUNCTIONAPP, CONTAINER)}
 

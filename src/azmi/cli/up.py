@@ -21,8 +21,12 @@ from azmi import settings as settings_mod
 @click.option("--port-base", type=int, default=None,
               help="Listen on PORT..PORT+3 for ARM, login, IMDS and App Service, PORT+10.. for vaults "
                    "(0 = any free ports).")
+@click.option("--profile", type=click.Choice(sorted(settings_mod.PROFILES)), default=None,
+              help="'azure' turns on Azure-realistic limits and delays (24 h tokens, IMDS 20 req/s and 5 concurrent "
+                   "per VM, 5 min RBAC propagation); the default stays fast and deterministic.")
 @click.pass_context
-def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str | None, host: str | None, port_base: int | None) -> None:
+def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str | None, host: str | None,
+       port_base: int | None, profile: str | None) -> None:
     """Start azmi in the foreground: ARM, login (Entra), IMDS and App Service endpoints."""
     from azmi.http.server import serve
 
@@ -37,6 +41,8 @@ def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str |
         overrides["db_url"] = db_url
     if host:
         overrides["host"] = host
+    if profile:
+        overrides["profile"] = profile
     if port_base is not None:
         step = 1 if port_base else 0
         overrides["ports"] = settings_mod.Ports(port_base, port_base + step, port_base + 2 * step,
@@ -59,6 +65,9 @@ def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str |
         click.echo(f"  subscription         {cfg.subscription_id}")
         click.echo(f"  data directory       {cfg.data_dir}{'  (state in memory)' if cfg.in_memory else ''}")
         click.echo(f"  CA certificate       {cfg.data_dir / 'ca.pem'}")
+        if cfg.profile != "default":
+            click.echo(f"  profile              {cfg.profile}: tokens {cfg.token_lifetime}s, IMDS {cfg.imds_rate_limit}/s "
+                       f"and {cfg.imds_max_concurrent} concurrent, RBAC propagation {cfg.rbac_propagation_delay}s")
         click.echo("Press Ctrl-C to stop.", err=True)
         sys.stdout.flush()
 

@@ -33,6 +33,7 @@ SECRET_OPERATIONS: dict[str, tuple[str, str]] = {
     "set": ("set", f"{_DATA}/setSecret/action"),
     "update": ("set", f"{_DATA}/update/action"),
     "list": ("list", f"{_DATA}/readMetadata/action"),
+    "versions": ("list", f"{_DATA}/readMetadata/action"),
     "delete": ("delete", f"{_DATA}/delete"),
     "get_deleted": ("get", f"{_DATA}/readMetadata/action"),
     "list_deleted": ("list", f"{_DATA}/readMetadata/action"),

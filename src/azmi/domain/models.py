@@ -70,6 +70,7 @@ class Resource:
     binding_key: str = ""
     identity_header: str = ""
     created_at: float = 0.0
+    clock_skew: int = 0  # seconds this resource's clock is off (a fault control; tokens carry skewed times)
 
     @property
     def is_uami(self) -> bool:

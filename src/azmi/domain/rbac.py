@@ -29,6 +29,11 @@ class Assignment:
     description: str | None = None
     created_on: float = 0.0
     created_by: str | None = None
+    effective_at: float = 0.0  # created_on + propagation delay
+    removed_at: float | None = None  # deleted, but still in force until then (propagation delay)
+
+    def in_force(self, now: float) -> bool:
+        return self.effective_at <= now and (self.removed_at is None or now < self.removed_at)
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,10 @@ def scope_covers(assignment_scope: str, target_scope: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _pattern(glob: str) -> re.Pattern[str]:
-    return re.compile("^" + ".*".join(re.escape(p) for p in glob.split("*")) + "$", re.IGNORECASE)
+    # A whole-segment `/*/` also matches zero segments: Managed Identity Operator's
+    # `userAssignedIdentities/*/assign/action` grants `userAssignedIdentities/assign/action` (azure-wire.md §5).
+    text = re.escape(glob).replace("/\\*/", "/(?:.*/)?").replace("\\*", ".*")
+    return re.compile("^" + text + "$", re.IGNORECASE)
 
 
 def action_matches(glob: str, action: str) -> bool:
@@ -64,10 +72,10 @@ def role_grants(role: RoleDefinition, action: str, *, data: bool) -> bool:
 
 
 def decide(assignments: Iterable[Assignment], roles: Callable[[str], RoleDefinition | None], action: str,
-           scope: str, *, data: bool) -> Decision:
-    """Allowed if any assignment at or above `scope` has a role that grants `action`."""
+           scope: str, *, data: bool, now: float = 0.0) -> Decision:
+    """Allowed if any assignment in force at or above `scope` has a role that grants `action`."""
     for a in assignments:
-        if not scope_covers(a.scope, scope):
+        if not a.in_force(now) or not scope_covers(a.scope, scope):
             continue
         role = roles(a.role_definition_id)
         if role is not None and role_grants(role, action, data=data):

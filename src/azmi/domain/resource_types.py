@@ -39,6 +39,10 @@ _KEYVAULT_VERSIONS = ("2016-10-01", "2018-02-14", "2019-09-01", "2021-04-01-prev
                       "2021-10-01", "2021-11-01-preview", "2022-02-01-preview", "2022-07-01", "2022-11-01",
                       "2023-02-01", "2023-07-01", "2024-04-01-preview", "2024-11-01", "2024-12-01-preview",
                       "2025-05-01")
+_STORAGE_VERSIONS = ("2019-06-01", "2021-01-01", "2021-02-01", "2021-04-01", "2021-06-01", "2021-08-01", "2021-09-01",
+                     "2022-05-01", "2022-09-01", "2023-01-01", "2023-04-01", "2023-05-01", "2024-01-01", "2025-01-01",
+                     "2025-06-01")
+_STORAGE_NAME = re.compile(r"^[a-z0-9]{3,24}$")
 _VAULT_NAME = re.compile(r"^(?!.*--)[A-Za-z][-A-Za-z0-9]{1,22}[A-Za-z0-9]$")
 _GENERIC_NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}[A-Za-z0-9_]$|^[A-Za-z0-9]$")
 _SITE_NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9]{0,58}[A-Za-z0-9]$")
@@ -99,6 +103,9 @@ TYPES: tuple[ResourceType, ...] = (
                  "Vault name must only contain alphanumeric characters and dashes and cannot start with a number; "
                  "it must be 3-24 characters, start with a letter, end with a letter or digit, and not contain "
                  "consecutive hyphens.", endpoint=NO_ENDPOINT),
+    ResourceType("Microsoft.Storage", "storageAccounts", _STORAGE_VERSIONS, _STORAGE_NAME,
+                 "Storage account name must be between 3 and 24 characters in length and use numbers and lower-case "
+                 "letters only.", endpoint=NO_ENDPOINT),
     ResourceType("Microsoft.ManagedIdentity", "userAssignedIdentities", _MSI_VERSIONS, _UAMI_NAME,
                  "It must start with a letter or digit and be 3-128 characters of letters, digits, '-' and '_'.",
                  endpoint=NO_ENDPOINT),

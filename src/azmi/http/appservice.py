@@ -9,6 +9,7 @@ dict lookup of a 256-bit random value, so a wrong guess learns nothing.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Any
@@ -38,12 +39,21 @@ class AppServiceApp:
     def __init__(self, services: Services) -> None:
         self._svc = services
         self._tokens = services.tokens
+        self._faults = services.faults
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         try:
             req = parse(scope)
+            if self._faults.armed and req.path.rstrip("/").lower() == TOKEN_PATH:
+                failure = self._faults.next_failure()
+                if failure is not None and failure.delay_ms:
+                    await asyncio.sleep(failure.delay_ms / 1000)
+                if failure is not None and failure.status:
+                    status, body = _error(failure.status, "An injected transient failure (azmi fault control).")
+                    await send_bytes(send, status, encode_json(body), HEADERS)
+                    return
             status, body = self._handle(req)
         except QueryTooLong:
             status, body = _error(400, "The request is malformed.")

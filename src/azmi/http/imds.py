@@ -11,6 +11,7 @@ and the identity (400 `Identity not found`). Numbers in the body are strings, as
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from azmi import errors as e
@@ -34,6 +35,14 @@ SELECTORS = {"client_id": "client_id", "object_id": "object_id", "msi_res_id": "
              "mi_res_id": "resource_id", "resource_id": "resource_id"}
 MAX_VALUE = 2048
 HEADERS = [(b"content-type", b"application/json; charset=utf-8"), (b"server", b"IMDS/150.870.65.1854")]
+FAILURES: dict[int, dict[str, str]] = {  # IMDS spec examples and the docs' texts (azure-wire.md §1.4)
+    404: {"error": "not_found", "error_description": "Not found"},
+    410: {"error": "service_unavailable", "error_description":
+          "IMDS is going through updates; it will be available in a maximum of 70 seconds"},
+    429: {"error": "too_many_requests", "error_description": "Too many requests"},
+    500: {"error": "server_error", "error_description": "Server error"},
+    503: {"error": "service_unavailable", "error_description": "Service unavailable"},
+}
 GENERIC = ("The request is missing a required parameter, includes an invalid parameter value, includes a "
            "parameter more than once, or is otherwise malformed.")
 
@@ -42,6 +51,7 @@ class ImdsApp:
     def __init__(self, services: Services) -> None:
         self._svc = services
         self._tokens = services.tokens
+        self._faults = services.faults
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,6 +65,11 @@ class ImdsApp:
         try:
             if path == TOKEN_PATH:
                 status, body = self._token(req, binding)
+                if status == 0:  # admitted to the fault gate: throttling and injected failures
+                    status, body, extra = await self._through_faults(body)
+                    if extra:
+                        await send_bytes(send, status, encode_json(body), HEADERS + extra)
+                        return
             elif path == INSTANCE_PATH or path.startswith(INSTANCE_PATH + "/"):
                 status, body = self._instance(req, binding, path[len(INSTANCE_PATH):])
                 if isinstance(body, str):
@@ -107,14 +122,40 @@ class ImdsApp:
         if "bypass_cache" in params and (params["bypass_cache"] != "true" or params["api-version"] < "2023-07-01"):
             return 400, {"error": "invalid_request", "error_description": GENERIC}
         work = self._tokens.workload("binding_key", binding)
-        tok = self._tokens.issue(work, Selector(**chosen), resource, fresh="bypass_cache" in params)
-        now = int(self._svc.clock.now())
+        request = (work, Selector(**chosen), resource, "bypass_cache" in params)
+        if self._faults.rate_limit or self._faults.max_concurrent or self._faults.armed:
+            return 0, {"request": request}
+        return 200, self._issue(*request)
+
+    async def _through_faults(self, pending: dict[str, Any]) -> tuple[int, dict[str, object], list[Any]]:
+        work = pending["request"][0]
+        retry_after = self._faults.admit(work.resource_key)
+        if retry_after is not None:
+            return 429, {"error": "too_many_requests", "error_description": "Too many requests"}, [
+                (b"retry-after", str(retry_after).encode())]
+        try:
+            failure = self._faults.next_failure()
+            if failure is not None and failure.delay_ms:
+                await asyncio.sleep(failure.delay_ms / 1000)
+            if failure is not None and failure.status:
+                status = failure.status
+                return status, dict(FAILURES.get(status, FAILURES[500])), [(b"x-azmi-injected-fault", b"1")]
+            return 200, self._issue(*pending["request"]), []
+        except e.AzmiError as err:
+            status, body = wire_errors.imds(err)
+            return status, body, []
+        finally:
+            self._faults.release(work.resource_key)
+
+    def _issue(self, work: Any, selector: Selector, resource: str, fresh: bool) -> dict[str, object]:
+        tok = self._tokens.issue(work, selector, resource, fresh=fresh)
+        now = int(self._svc.clock.now()) + work.clock_skew  # the VM's own (possibly skewed) clock
         body: dict[str, object] = {
             "access_token": tok.access_token, "client_id": tok.principal.client_id,
             "expires_in": str(max(tok.expires_on - now, 0)), "expires_on": str(tok.expires_on),
             "ext_expires_in": str(max(tok.expires_on - now, 0)), "not_before": str(tok.not_before),
             "resource": tok.resource, "token_type": "Bearer"}
-        return 200, body
+        return body
 
     def _instance(self, req: Any, binding: str | None, sub: str) -> tuple[int, Any]:
         params = self._common(req, frozenset(INSTANCE_API_VERSIONS))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from azmi.clock import Clock
 from azmi.domain import roles as builtin
 from azmi.domain.rbac import Assignment, Decision, decide
 from azmi.domain.roles import RoleDefinition
@@ -17,8 +18,9 @@ from azmi.store import Store
 
 
 class Authorizer:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
+        self._clock = clock
         self._lock = threading.Lock()
         self._by_principal: dict[str, tuple[Assignment, ...]] = {}
         self._custom: dict[str, RoleDefinition] | None = None
@@ -39,13 +41,13 @@ class Authorizer:
         if hit is not None:
             return hit
         with self._store.begin() as tx:
-            found = tuple(tx.assignments_of(principal_id))
+            found = tuple(tx.assignments_of(principal_id)) + tuple(tx.revoked_of(principal_id, self._clock.now()))
         with self._lock:
             self._by_principal[principal_id] = found
         return found
 
     def decide(self, principal_id: str, action: str, scope: str, *, data: bool) -> Decision:
-        return decide(self.assignments(principal_id), self.role, action, scope, data=data)
+        return decide(self.assignments(principal_id), self.role, action, scope, data=data, now=self._clock.now())
 
     def evict(self, principal_id: str | None = None, roles: bool = False) -> None:
         with self._lock:

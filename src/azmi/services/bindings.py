@@ -23,10 +23,11 @@ class Workload:
     full_type: str
     system: Principal | None
     user: tuple[AttachedIdentity, ...]
+    clock_skew: int = 0
 
     @classmethod
     def of(cls, r: Resource) -> "Workload":
-        return cls(r.id.key, str(r.id), r.id.full_type, r.system_identity, r.user_assigned)
+        return cls(r.id.key, str(r.id), r.id.full_type, r.system_identity, r.user_assigned, r.clock_skew)
 
 
 class BindingIndex:

@@ -167,6 +167,20 @@ class ControlPlane:
                            "https://aka.ms/ARMResourceNotFoundFix")
         return r
 
+    def set_clock_skew(self, rid: ResourceId, seconds: int) -> Resource:
+        """Fault control: tokens minted for this resource carry times shifted by `seconds`."""
+        if abs(seconds) > 7 * 86400:
+            raise InvalidInput("A clock skew must be within 7 days.", code="InvalidClockSkew")
+        self.get_resource(rid)  # 404 in ARM's words when it does not exist
+        with self._store.begin() as tx:
+            r = tx.get_resource(rid.key)
+            if r is None:
+                raise NotFound(f"The Resource '{rid.full_type}/{rid.name}' was not found.")
+            r = replace(r, clock_skew=seconds)
+            tx.put_resource(r, exists=True)
+        self._on_change({rid.key}, set(), False)
+        return r
+
     def principal(self, some_id: str) -> Principal:
         with self._store.begin() as tx:
             p = tx.find_principal(some_id.lower())
@@ -231,7 +245,7 @@ class ControlPlane:
                 rid, location, kind if kind is not None else (old.kind if old else None), tags, props,
                 old.principal if old else None, old.user_assigned if old else (),
                 old.binding_key if old else new_secret(), old.identity_header if old else new_secret(),
-                old.created_at if old else now)
+                old.created_at if old else now, old.clock_skew if old else 0)
             if rtype.full == UAMI_TYPE:
                 if old is None:
                     self._check_quota(tx, rid.subscription)

@@ -42,7 +42,10 @@ def role_guid(role_definition_id: str) -> str:
 
 
 class RoleService:
-    def __init__(self, store: Store, clock: Clock, authorizer: Authorizer, tenant_id: str) -> None:
+    def __init__(self, store: Store, clock: Clock, authorizer: Authorizer, tenant_id: str,
+                 propagation_delay: int = 0) -> None:
+        """`propagation_delay`: seconds before a created or deleted assignment takes effect, as in Azure."""
+        self._delay = propagation_delay
         self._store = store
         self._clock = clock
         self._authz = authorizer
@@ -77,9 +80,10 @@ class RoleService:
         description = props.get("description")
         if description is not None and (not isinstance(description, str) or len(description) > 2048):
             raise InvalidInput("The description must be a string of at most 2 KB.", code="InvalidRequestContent")
+        known_role = self._authz.role(role_id) is not None  # outside the transaction: it may read the store
         with self._store.begin() as tx:
             scope = self._check_scope(tx, scope_text)
-            if self._authz.role(role_id) is None:
+            if not known_role:
                 raise InvalidInput(f"The specified role definition with ID '{role_id}' does not exist.",
                                    code="RoleDefinitionDoesNotExist")
             principal = tx.get_principal(principal_id)
@@ -103,8 +107,9 @@ class RoleService:
             if scope.subscription and tx.count_assignments(scope.subscription) >= ASSIGNMENTS_PER_SUBSCRIPTION:
                 raise LimitExceeded("No more role assignments can be created.", code="RoleAssignmentLimitExceeded")
             arm_id = f"{scope.text.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}"
-            a = Assignment(arm_id, name, scope.text, role_id, principal_id, ptype, description, self._clock.now(),
-                           created_by)
+            now = self._clock.now()
+            a = Assignment(arm_id, name, scope.text, role_id, principal_id, ptype, description, now, created_by,
+                           effective_at=now + self._delay)
             tx.insert_assignment(a, scope.subscription)
         self._authz.evict(principal_id)
         return a, True
@@ -121,7 +126,7 @@ class RoleService:
             a = tx.get_assignment(name) if is_guid(name) else None
             if a is None or not same_scope(a.scope, scope_text):
                 return None
-            tx.delete_assignment(a.name)
+            tx.delete_assignment(a.name, self._clock.now() + self._delay if self._delay else None)
         self._authz.evict(a.principal_id)
         return a
 

@@ -11,6 +11,7 @@ from azmi.services.authn import Authenticator
 from azmi.services.authz import Authorizer, Caller
 from azmi.services.bindings import BindingIndex
 from azmi.services.controlplane import ControlPlane
+from azmi.services.faults import Faults
 from azmi.services.keyring import Keyring
 from azmi.services.keyvault import KeyVaultService
 from azmi.services.vaults import VaultRules
@@ -36,6 +37,7 @@ class Services:
     authz: Authorizer
     roles: RoleService
     keyvault: KeyVaultService
+    faults: Faults
     vault_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def caller(self, claims: dict[str, object]) -> Caller:
@@ -47,7 +49,7 @@ def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
     bindings = BindingIndex(store)
     tokens = TokenService(settings, clock, keyring, bindings)
 
-    authz = Authorizer(store)
+    authz = Authorizer(store, clock)
     keyvault = KeyVaultService(store, clock, authz, settings.tenant_id)
     listeners: list[Callable[[], None]] = []
 
@@ -66,11 +68,11 @@ def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
     control.bootstrap()
     operator = Operator(settings, store, clock, keyring)
     authn = Authenticator(settings.tenant_id, keyring, clock)
-    roles = RoleService(store, clock, authz, settings.tenant_id)
+    roles = RoleService(store, clock, authz, settings.tenant_id, settings.rbac_propagation_delay)
     for sub in control.list_subscriptions():
         roles.grant_owner(operator.principal.object_id, f"/subscriptions/{sub.id}")
     return Services(settings, store, clock, keyring, bindings, tokens, control, operator, authn, authz, roles,
-                    keyvault, listeners)
+                    keyvault, Faults(settings, clock), listeners)
 
 
 def port_allocator(settings: Settings) -> Callable[[set[int]], int]:

@@ -60,7 +60,7 @@ class TokenService:
         self._clock = clock
         self._keyring = keyring
         self._bindings = bindings
-        self._cache: dict[tuple[str, str], IssuedToken] = {}
+        self._cache: dict[tuple[str, str, int], IssuedToken] = {}
         self._lock = threading.Lock()
 
     def workload(self, column: str, secret: str | None) -> Workload:
@@ -72,8 +72,8 @@ class TokenService:
     def issue(self, work: Workload, selector: Selector, resource: str, *, fresh: bool = False) -> IssuedToken:
         check_audience(resource, self._s.tenant_id)
         principal = choose(work.system, work.user, selector)
-        now = self._clock.now()
-        key = (principal.object_id, resource)
+        now = self._clock.now() + work.clock_skew
+        key = (principal.object_id, resource, work.clock_skew)
         cached = self._cache.get(key)
         if cached is not None and not fresh and cached.expires_on - now > self._s.token_refresh_margin:
             return cached

@@ -18,7 +18,13 @@ def _assignment(row) -> Assignment:  # type: ignore[no-untyped-def]
     scope = row.scope
     arm_id = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{row.name}"
     return Assignment(arm_id, row.name, scope, row.role_definition_id, row.principal_id, row.principal_type,
-                      row.description, row.created_on, row.created_by)
+                      row.description, row.created_on, row.created_by, row.effective_at)
+
+
+def _revoked(row) -> Assignment:  # type: ignore[no-untyped-def]
+    arm_id = f"{row.scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{row.name}"
+    return Assignment(arm_id, row.name, row.scope, row.role_definition_id, row.principal_id, row.principal_type,
+                      None, row.created_on, None, 0.0, row.removed_at)
 
 
 def _role(row) -> RoleDefinition:  # type: ignore[no-untyped-def]
@@ -36,7 +42,8 @@ class RbacRows:
         self.c.execute(t.role_assignments.insert().values(
             name=a.name, scope=a.scope, scope_key=normalize_scope(a.scope), subscription=subscription,
             role_definition_id=a.role_definition_id, principal_id=a.principal_id, principal_type=a.principal_type,
-            description=a.description, created_on=a.created_on, created_by=a.created_by))
+            description=a.description, created_on=a.created_on, created_by=a.created_by,
+            effective_at=a.effective_at))
 
     def get_assignment(self, name: str) -> Assignment | None:
         row = self.c.execute(select(t.role_assignments).where(t.role_assignments.c.name == name.lower())).first()
@@ -49,8 +56,21 @@ class RbacRows:
             t.role_assignments.c.principal_id == principal_id)).first()
         return _assignment(row) if row else None
 
-    def delete_assignment(self, name: str) -> None:
+    def delete_assignment(self, name: str, in_force_until: float | None = None) -> None:
+        """Delete; with `in_force_until`, keep it deciding (not listed) until then: propagation delay."""
+        a = self.get_assignment(name)
         self.c.execute(t.role_assignments.delete().where(t.role_assignments.c.name == name.lower()))
+        if a is not None and in_force_until is not None:
+            self.c.execute(t.revoked_assignments.delete().where(t.revoked_assignments.c.name == a.name))
+            self.c.execute(t.revoked_assignments.insert().values(
+                name=a.name, scope=a.scope, role_definition_id=a.role_definition_id, principal_id=a.principal_id,
+                principal_type=a.principal_type, created_on=a.created_on, removed_at=in_force_until))
+
+    def revoked_of(self, principal_id: str, now: float) -> list[Assignment]:
+        self.c.execute(t.revoked_assignments.delete().where(t.revoked_assignments.c.removed_at <= now))
+        rows = self.c.execute(select(t.revoked_assignments).where(
+            t.revoked_assignments.c.principal_id == principal_id))
+        return [_revoked(r) for r in rows]
 
     def assignments_of(self, principal_id: str) -> list[Assignment]:
         rows = self.c.execute(select(t.role_assignments).where(t.role_assignments.c.principal_id == principal_id)

@@ -56,6 +56,7 @@ resources = Table(
     Column("binding_key", String(128), nullable=False, unique=True),
     Column("identity_header", String(128), nullable=False, unique=True),
     Column("created_at", Float, nullable=False),
+    Column("clock_skew", Integer, nullable=False, default=0),  # fault control: this machine's clock is off
 )
 
 resource_identities = Table(
@@ -98,7 +99,19 @@ role_assignments = Table(
     Column("description", Text),
     Column("created_on", Float, nullable=False),
     Column("created_by", String(36)),
+    Column("effective_at", Float, nullable=False, default=0.0),
     UniqueConstraint("scope_key", "role_definition_id", "principal_id"),
+)
+
+revoked_assignments = Table(  # deleted assignments still in force until removed_at (propagation delay)
+    "revoked_assignments", metadata,
+    Column("name", String(36), primary_key=True),
+    Column("scope", String(2048), nullable=False),
+    Column("role_definition_id", String(36), nullable=False),
+    Column("principal_id", String(36), nullable=False, index=True),
+    Column("principal_type", String(32), nullable=False),
+    Column("created_on", Float, nullable=False),
+    Column("removed_at", Float, nullable=False),
 )
 
 vault_ports = Table(  # each vault is its own HTTPS origin (the SDK parses ids by origin)
@@ -131,4 +144,48 @@ secret_versions = Table(
     Column("created", Integer, nullable=False),
     Column("updated", Integer, nullable=False),
     UniqueConstraint("vault_key", "name_key", "version"),
+)
+
+storage_accounts = Table(  # account keys and the account's directory under <data dir>/blobs
+    "storage_accounts", metadata,
+    Column("resource_key", String(2048), ForeignKey("resources.key", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(24), nullable=False, unique=True),
+    Column("uid", String(32), nullable=False, unique=True),
+    Column("key1", String(128), nullable=False),
+    Column("key2", String(128), nullable=False),
+    Column("key1_created", Float, nullable=False),
+    Column("key2_created", Float, nullable=False),
+)
+
+blob_containers = Table(
+    "blob_containers", metadata,
+    Column("account", String(24), primary_key=True),
+    Column("name", String(63), primary_key=True),
+    Column("etag", String(64), nullable=False),
+    Column("modified", Float, nullable=False),
+    Column("metadata", Text, nullable=False, default="{}"),
+)
+
+blobs = Table(
+    "blobs", metadata,
+    Column("account", String(24), primary_key=True),
+    Column("container", String(63), primary_key=True),
+    Column("name", String(1024), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("modified", Float, nullable=False),
+    Column("properties", Text, nullable=False, default="{}"),  # content headers, metadata, committed blocks
+    Column("file", String(64), nullable=False),
+)
+
+blob_blocks = Table(  # uncommitted blocks, staged by Put Block until Put Block List commits them
+    "blob_blocks", metadata,
+    Column("account", String(24), primary_key=True),
+    Column("container", String(63), primary_key=True),
+    Column("blob", String(1024), primary_key=True),
+    Column("block_id", String(128), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("file", String(64), nullable=False),
+    Column("created", Float, nullable=False),
 )

@@ -19,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 from azmi.domain.models import AttachedIdentity, Principal, Resource, ResourceGroup, Subscription
 from azmi.ids import ResourceId
 from azmi.store import schema as t
+from azmi.store.blob_sql import BlobRows
 from azmi.store.keyvault_sql import KeyVaultRows
 from azmi.store.rbac_sql import RbacRows
 
@@ -72,7 +73,7 @@ def _principal(row) -> Principal:  # type: ignore[no-untyped-def]
     return Principal(row.object_id, row.client_id, row.display_name, row.kind, row.mi_resource_id, row.created_at)
 
 
-class Tx(RbacRows, KeyVaultRows):
+class Tx(RbacRows, KeyVaultRows, BlobRows):
     def __init__(self, conn: Connection) -> None:
         self.c = conn
 
@@ -154,7 +155,7 @@ class Tx(RbacRows, KeyVaultRows):
         attached = tuple(AttachedIdentity(ResourceId(r.subscription, r.resource_group, r.namespace, r.type, r.name),
                                           _principal(r)) for r in links)
         return Resource(rid, row.location, row.kind, json.loads(row.tags), json.loads(row.properties), principal,
-                        attached, row.binding_key, row.identity_header, row.created_at)
+                        attached, row.binding_key, row.identity_header, row.created_at, row.clock_skew or 0)
 
     def get_resource(self, key: str) -> Resource | None:
         row = self.c.execute(select(t.resources).where(t.resources.c.key == key)).first()
@@ -186,7 +187,7 @@ class Tx(RbacRows, KeyVaultRows):
             type_key=r.id.full_type.lower(), name=r.id.name, resource_group=r.id.resource_group, kind=r.kind,
             location=r.location, tags=json.dumps(r.tags), properties=json.dumps(r.properties),
             principal_id=r.principal.object_id if r.principal else None, binding_key=r.binding_key,
-            identity_header=r.identity_header, created_at=r.created_at)
+            identity_header=r.identity_header, created_at=r.created_at, clock_skew=r.clock_skew)
         if exists:
             self.c.execute(t.resources.update().where(t.resources.c.key == r.id.key).values(**values))
         else:

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from azmi import errors as e
 from azmi.http import errors as wire_errors
-from azmi.http.arm import authorization, render, resources
+from azmi.http.arm import admin, authorization, render, resources
 from azmi.http.arm.environment import workload_environment
 from azmi.http.arm.paths import Match, match
 from azmi.http.endpoints import Endpoints
@@ -37,9 +37,10 @@ ARM_AUDIENCES = ("https://management.azure.com", "https://management.azure.com/"
 ALLOWED_METHODS: dict[str, tuple[str, ...]] = {
     "group": ("GET", "PUT", "PATCH", "DELETE", "HEAD"), "resource": ("GET", "PUT", "PATCH", "DELETE"),
     "alias": ("GET", "PUT"), "access_policy": ("PUT",), "rotate_keys": ("POST",), "role_assignment": ("GET", "PUT", "DELETE"),
-    "role_definition": ("GET", "PUT", "DELETE"),
+    "role_definition": ("GET", "PUT", "DELETE"), "faults": ("GET", "POST"), "clock_skew": ("PUT",),
+    "clock": ("GET", "POST"),
     "bad_subscription": ("GET", "PUT", "PATCH", "DELETE", "HEAD", "POST")}  # all get 400 InvalidSubscriptionId
-ADMIN = ("environment", "keys", "rotate_keys", "principal")
+ADMIN = ("environment", "keys", "rotate_keys", "principal", "faults", "clock_skew", "clock")
 
 
 def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> Starlette:
@@ -50,6 +51,8 @@ def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> St
             if m.kind == "environment":
                 rid = parse_resource_id(query.get("resourceId", ""), what="resourceId")
                 return 200, workload_environment(svc.control.get_resource(rid), endpoints, trust_bundle)
+            if m.kind in ("faults", "clock_skew", "clock"):
+                return admin.handle(svc, m.kind, method, body, query)
             if m.kind == "rotate_keys":
                 svc.keyring.rotate()
             if m.kind == "principal":
@@ -75,7 +78,7 @@ def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> St
             if not version and m.kind not in ADMIN:
                 raise e.InvalidInput("The api-version query parameter (?api-version=) is required for all "
                                      "requests.", code="MissingApiVersionParameter")
-            body = await _json_body(request) if request.method in ("PUT", "PATCH") else None
+            body = await _json_body(request) if request.method in ("PUT", "PATCH", "POST") else None
             status, out = await run_in_threadpool(handle, svc.caller(claims), request.method, m, version, body, query)
         except e.Unauthenticated as err:
             return _unauthenticated(err, endpoints, svc.settings.tenant_id, headers)

@@ -52,6 +52,12 @@ def match(path: str) -> Match | None:
         return Match("environment")
     if n == 3 and low[:2] == ["azmi", "principals"]:
         return Match("principal", name=seg[2])
+    if low == ["azmi", "faults"]:
+        return Match("faults")
+    if low == ["azmi", "faults", "clockskew"]:
+        return Match("clock_skew")
+    if low == ["azmi", "clock"]:
+        return Match("clock")
     if low == ["azmi", "keys"]:
         return Match("keys")
     if low == ["azmi", "keys", "rotate"]:

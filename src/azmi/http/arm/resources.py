@@ -86,8 +86,12 @@ def handle(svc: Any, caller: Any, method: str, m: Match, version: str, body: Any
                      "properties": {"accessPolicies": r.properties.get("accessPolicies", [])}}
     if m.kind in ("list_by_sub", "list_by_group"):
         items = control.list_resources(m.sub, m.group or None, rtype.full)
-        return 200, {"value": [render.resource(r, tenant, version) for r in items
-                               if caller.can(f"{rtype.full}/read", str(r.id))]}
+        read = f"{rtype.full}/read"
+        scope = group_id(m.sub.lower(), m.group) if m.group else f"/subscriptions/{m.sub.lower()}"
+        visible = [r for r in items if caller.can(read, str(r.id))]
+        if not visible and not caller.can(read, scope):
+            caller.require(read, scope)  # ARM: no read at or below the list's scope is 403, not an empty list
+        return 200, {"value": [render.resource(r, tenant, version) for r in visible]}
     rid = ResourceId(m.sub.lower(), m.group, rtype.namespace, rtype.type, m.name)
     action = f"{rtype.full}/{verb}"
     caller.require(action, str(rid))
