@@ -161,3 +161,17 @@ def test_role_definitions_builtin_and_custom(server: Server) -> None:
     assert name in az(server, "role", "definition", "list", "--custom-role-only", "--query", "[].roleName")
     az(server, "role", "definition", "delete", "--name", name)
     assert az(server, "role", "definition", "list", "--name", name) == []
+
+
+def test_identity_assign_with_role_and_scope_grants_the_system_identity(server: Server, group: str) -> None:
+    vault = unique("kvg")
+    vault_id = az(server, "keyvault", "create", "-n", vault, "-g", group, "--query", "id")
+    vm = unique("vm")
+    az(server, "vm", "create", "-g", group, "-n", vm, "-o", "none")
+    assigned = az(server, "vm", "identity", "assign", "-g", group, "-n", vm, "--role", "Key Vault Secrets User",
+                  "--scope", vault_id)
+    listed = az(server, "role", "assignment", "list", "--scope", vault_id, "--assignee",
+                assigned["systemAssignedIdentity"], "--query", "[].roleDefinitionName")
+    assert listed == ["Key Vault Secrets User"]
+    half = az(server, "vm", "identity", "assign", "-g", group, "-n", vm, "--scope", vault_id, expect=1)
+    assert "please specify both --role and --scope" in half.stderr

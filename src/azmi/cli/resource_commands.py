@@ -1,5 +1,6 @@
 """Commands shared by every resource kind, written once and parametrised by `Kind`:
-`list`, `show`, `delete`, and `identity assign|remove|show` (vm, webapp, functionapp, container),
+`list`, `show`, `delete`, and `identity assign|remove|show` (vm, webapp, functionapp, container;
+`identity assign --role R --scope S` also grants the system-assigned identity that role),
 plus the PUT that every `create` ends with (`--assign-identity`, default location = the group's).
 """
 
@@ -16,6 +17,7 @@ from azmi.cli.identity_ops import (assign_patch, create_identity, parse_identity
                                    shown_identity, vm_identity_summary)
 from azmi.cli.output import TableTransformer
 from azmi.cli.resources import Kind, az_view, rg_path
+from azmi.cli.role import grant_identity
 
 
 def resource_path(sess: Session, kind: Kind, rg: str, name: str) -> str:
@@ -80,8 +82,8 @@ def add_identity_commands(parent: click.Group, kind: Kind) -> click.Group:
     @rg_option()
     @name_option()
     @click.option("--identities", multiple=True, help=ids_help + " Default: '[system]'.")
-    @click.option("--role", hidden=True)
-    @click.option("--scope", hidden=True)
+    @click.option("--role", help="Role name or id the system assigned identity will have (with --scope).")
+    @click.option("--scope", help="Scope the system assigned identity can access (with --role).")
     def assign_cmd(sess: Session, resource_group: str, name: str, identities: tuple[str, ...],
                    role: str | None, scope: str | None) -> Any:
         path = resource_path(sess, kind, resource_group, name)
@@ -89,6 +91,8 @@ def add_identity_commands(parent: click.Group, kind: Kind) -> click.Group:
         request = parse_identity_refs(identities, sess.subscription_id, resource_group)
         updated = sess.arm().patch(path, kind.api_version, assign_patch(current, request, kind.both_spelling))
         identity = (updated or {}).get("identity")
+        if (role or scope) and (identity or {}).get("principalId"):
+            grant_identity(sess, str(identity["principalId"]), role, scope)
         return vm_identity_summary(identity) if kind.assign_summary else identity
 
     @az_command(group, "remove", help=f"Remove managed identities from a {kind.label}.")

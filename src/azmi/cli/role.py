@@ -65,6 +65,30 @@ def principal_names(sess: Session, rows: list[dict[str, Any]]) -> dict[str, str]
     return names
 
 
+def put_assignment(sess: Session, scope: str, role_id: str, object_id: str, principal_type: str | None,
+                   description: str | None = None, name: str | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"roleDefinitionId": role_id, "principalId": object_id}
+    if principal_type:
+        props["principalType"] = principal_type
+    if description:
+        props["description"] = description
+    path = f"{collection(scope, 'roleAssignments')}/{name or new_guid()}"
+    return dict(sess.arm().put(path, AUTHZ_API, {"properties": props}))
+
+
+def grant_identity(sess: Session, principal_id: str, role: str | None, scope: str | None) -> None:
+    """`identity assign --role R --scope S`: give the system-assigned identity a role (az needs both)."""
+    if not role or not scope:
+        raise CliError("usage error: please specify both --role and --scope when assigning a role to the "
+                       "managed identity")
+    scope = build_scope(sess.subscription_id, None, scope)
+    try:
+        put_assignment(sess, scope, resolve_role(sess, role, scope), principal_id, "ServicePrincipal")
+    except CliError as exc:
+        if exc.code != "RoleAssignmentExists":
+            raise
+
+
 @click.group("role", help="Manage Azure role-based access control (Azure RBAC).")
 def role() -> None:
     pass
@@ -109,14 +133,8 @@ def assignment_create(sess: Session, role: str, assignee: str | None, assignee_o
         object_id, principal_type = resolve_assignee(sess, assignee, fallback_to_object_id=False)
     else:
         object_id, principal_type = str(assignee_object_id), assignee_principal_type
-    props: dict[str, Any] = {"roleDefinitionId": role_id, "principalId": object_id}
-    if principal_type:
-        props["principalType"] = principal_type
-    if description:
-        props["description"] = description
-    path = f"{collection(scope, 'roleAssignments')}/{assignment_name or new_guid()}"
     try:
-        return az_view(sess.arm().put(path, AUTHZ_API, {"properties": props}))
+        return az_view(put_assignment(sess, scope, role_id, object_id, principal_type, description, assignment_name))
     except CliError as exc:
         if exc.code != "RoleAssignmentExists":
             raise

@@ -46,7 +46,7 @@ def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str |
     if port_base is not None:
         step = 1 if port_base else 0
         overrides["ports"] = settings_mod.Ports(port_base, port_base + step, port_base + 2 * step,
-                                                port_base + 3 * step, port_base + 10 * step)
+                                                port_base + 3 * step, port_base + 10 * step, port_base + 20 * step)
     try:
         cfg = settings_mod.from_env(**overrides)
     except settings_mod.SettingsError as exc:
