@@ -68,6 +68,7 @@ class Ports:
     imds: int = 44302
     appservice: int = 44303
     keyvault: int = 44310  # first port for vaults: each vault is its own origin (vault n -> a port from here on)
+    blob: int = 44320  # one listener for every storage account (path-style URLs: /<account>/...)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
     if env.get("AZMI_FAULT_SEED"):
         kw["fault_seed"] = parse_int("AZMI_FAULT_SEED", env["AZMI_FAULT_SEED"])
     ports = {}
-    for name in ("arm", "login", "imds", "appservice", "keyvault"):
+    for name in ("arm", "login", "imds", "appservice", "keyvault", "blob"):
         var = f"AZMI_{name.upper()}_PORT"
         if env.get(var):
             ports[name] = parse_int(var, env[var])

@@ -119,7 +119,8 @@ def report(mode, exc):
     except Exception:
         body = None
     print("RESULT", json.dumps({{"mode": mode, "type": type(exc).__name__, "status": exc.status_code,
-                                "code": exc.error.code if exc.error else None, "body": body}}))
+                                "code": exc.error.code if exc.error else None, "message": str(exc),
+                                "body": body}}))
 
 def sync_read():
     import azure.identity

@@ -34,6 +34,7 @@ def assert_forbidden_by_rbac(result: dict[str, Any], oid: str, vault_name: str) 
     assert result["type"] == "HttpResponseError", result
     assert result["status"] == 403
     assert result["code"] == "Forbidden"
+    assert "Inner error" in result["message"] and "ForbiddenByRbac" in result["message"]  # what str(exc) shows
     error = result["body"]["error"]
     assert error["code"] == "Forbidden"
     assert error["innererror"]["code"] == "ForbiddenByRbac"

@@ -6,10 +6,21 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
 from azmi import settings as settings_mod
+
+
+def _run(main: Any) -> None:
+    """uvloop where available (measurably faster on the token path), asyncio otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 @click.command("up")
@@ -72,7 +83,7 @@ def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str |
         sys.stdout.flush()
 
     try:
-        asyncio.run(serve(cfg, on_ready=ready))
+        _run(serve(cfg, on_ready=ready))
     except KeyboardInterrupt:
         pass
     click.echo("azmi stopped.", err=True)

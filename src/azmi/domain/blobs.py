@@ -73,10 +73,11 @@ def check_container(name: str) -> str:
 
 
 def check_blob_name(name: str) -> str:
-    if not name or len(name) > 1024 or name.endswith(".") and name.strip(".") == "" or "\x00" in name:
-        raise InvalidInput("The specified resource name length is not within the permissible limits."
-                           if len(name) > 1024 else "The specifed resource name contains invalid characters.",
-                           code="OutOfRangeInput" if len(name) > 1024 else "InvalidResourceName")
+    if len(name) > 1024:
+        raise InvalidInput("The specified resource name length is not within the permissible limits.",
+                           code="OutOfRangeInput")
+    if not name or "\x00" in name:
+        raise invalid_name()
     if len(name.split("/")) > 254:
         raise InvalidInput("The specified resource name has too many path segments.", code="InvalidResourceName")
     return name

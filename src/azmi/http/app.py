@@ -8,6 +8,7 @@ from typing import Any
 from azmi.clock import Clock
 from azmi.http.appservice import AppServiceApp
 from azmi.http.arm import create_arm_app
+from azmi.http.blob import create_blob_app
 from azmi.http.endpoints import Endpoints
 from azmi.http.imds import ImdsApp
 from azmi.http.keyvault import create_keyvault_app
@@ -16,7 +17,7 @@ from azmi.services.system import Services, build_services
 from azmi.settings import Settings
 from azmi.store import Store
 
-HTTPS_SURFACES = ("arm", "login", "keyvault")
+HTTPS_SURFACES = ("arm", "login", "keyvault", "blob")
 
 
 @dataclass
@@ -27,12 +28,13 @@ class Azmi:
 
 
 def create_app(settings: Settings, store: Store, clock: Clock, endpoints: Endpoints, trust_bundle: str) -> Azmi:
-    services = build_services(settings, store, clock)
+    services = build_services(settings, store, clock, endpoints.blob)
     apps = {
         "arm": create_arm_app(services, endpoints, trust_bundle),
         "login": create_login_app(services, endpoints),
         "imds": ImdsApp(services),
         "appservice": AppServiceApp(services),
         "keyvault": create_keyvault_app(services, endpoints.login),
+        "blob": create_blob_app(services, endpoints.login),
     }
     return Azmi(services, endpoints, apps)

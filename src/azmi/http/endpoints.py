@@ -11,6 +11,7 @@ class Endpoints:
     login: str = ""
     imds: str = ""
     appservice: str = ""
+    blob: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)

@@ -5,6 +5,7 @@
                 would make the SDKs retry for ~24 s, sdk-compat §2.7).
 - App Service:  {"statusCode", "message", "correlationId"} (§2.1; statuses partly UNCONFIRMED).
 - Login:        OAuth {"error", "error_description", "error_codes", ...} (sdk-compat §3.3).
+- Blob:         XML <Error><Code/><Message/>...</Error> + `x-ms-error-code` (sdk-compat §6), status by code.
 """
 
 from __future__ import annotations
@@ -102,3 +103,27 @@ def keyvault(err: e.AzmiError) -> tuple[int, dict[str, object]]:
     if err.inner:
         body["innererror"] = {"code": err.inner}
     return status, {"error": body}
+
+
+BLOB_STATUS: list[tuple[type[e.AzmiError], int]] = [
+    (e.Unauthenticated, 401),
+    (e.Forbidden, 403),
+    (e.NotFound, 404),
+    (e.Conflict, 409),
+]
+BLOB_STATUS_BY_CODE = {"ConditionNotMet": 412, "NotModified": 304, "InvalidRange": 416,
+                       "MissingContentLengthHeader": 411, "RequestBodyTooLarge": 413, "UnsupportedHttpVerb": 405}
+
+
+def blob(err: e.AzmiError) -> tuple[int, str, str, dict[str, str]]:
+    """(status, code, message, extra elements). `inner` carries the AuthenticationErrorDetail of 401/403
+    authentication failures, or azmi's hint (appended to the message) for AuthorizationPermissionMismatch;
+    `target` names the offending header or query parameter."""
+    status = BLOB_STATUS_BY_CODE.get(err.code) or _status(BLOB_STATUS, err, 400)
+    extra: dict[str, str] = {}
+    if err.inner and err.code != "AuthorizationPermissionMismatch":
+        extra["AuthenticationErrorDetail"] = err.inner
+    if err.target:
+        is_header = err.target.lower().startswith(("x-ms-", "content-", "if-", "range"))
+        extra["HeaderName" if is_header else "QueryParameterName"] = err.target
+    return status, err.code, err.message, extra

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -24,6 +25,8 @@ from azmi.domain.secrets import RETENTION_DAYS, SecretName, SecretVersion
 from azmi.http import errors as wire_errors
 from azmi.services.keyvault import Vault
 from azmi.services.system import Services
+
+log = logging.getLogger("azmi.keyvault")
 
 VAULT_AUDIENCES = ("https://vault.azure.net", "cfa8b339-82a2-471a-a3c9-0fc0be7a4093")
 API_VERSIONS = frozenset(("2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6-preview.1", "7.6-preview.2",
@@ -184,6 +187,10 @@ def create_keyvault_app(svc: Services, login_authority: str) -> Starlette:
             status, out = await run_in_threadpool(run, v, op, name, version, body, request, api, query)
         except e.AzmiError as err:
             status, out = wire_errors.keyvault(err)
+        except Exception:  # never a bare 500 page: log it, answer in Key Vault's shape
+            log.exception("unexpected error on %s %s", request.method, request.url.path)
+            status, out = 500, {"error": {"code": "InternalServerError",
+                                          "message": "The server encountered an internal error; see the azmi log."}}
         if out is None:
             return Response(status_code=status, headers=hdrs)
         return Response(json.dumps(out), status, headers=hdrs, media_type="application/json; charset=utf-8")

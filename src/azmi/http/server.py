@@ -28,7 +28,7 @@ from azmi.store import Store
 from azmi.tokens.claims import AZURE_CLI_APP_ID
 
 log = logging.getLogger("azmi")
-SURFACES = ("arm", "login", "imds", "appservice")
+SURFACES = ("arm", "login", "imds", "appservice", "blob")
 
 
 class _Server(uvicorn.Server):
@@ -41,6 +41,9 @@ def bind(host: str, port: int, *, share: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit TCP_NODELAY: without it a keep-alive response written as headers + body waits
+    # for the client's delayed ACK (~40 ms per request).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if share and hasattr(socket, "SO_REUSEPORT"):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
@@ -76,7 +79,7 @@ class Runner:
         # timeout_graceful_shutdown: an idle keep-alive TLS client never answers close_notify, and would
         # otherwise hold a stop for asyncio's 30 s SSL shutdown timeout
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30,
-                                timeout_graceful_shutdown=3, server_header=False, **tls_args)
+                                timeout_graceful_shutdown=3, server_header=False, proxy_headers=False, **tls_args)
         server = _Server(config)
         self.servers[name] = (server, asyncio.create_task(server.serve(sockets=[sock])))
 
@@ -162,4 +165,5 @@ async def serve(settings: Settings, *, clock: Clock | None = None,
                 path.unlink()
         except (OSError, ValueError):
             pass
+        azmi.services.blobs.files.close()  # in-memory mode: the temporary content directory goes too
         store.close()

@@ -47,7 +47,13 @@ class Authorizer:
         return found
 
     def decide(self, principal_id: str, action: str, scope: str, *, data: bool) -> Decision:
-        return decide(self.assignments(principal_id), self.role, action, scope, data=data, now=self._clock.now())
+        assignments = self.assignments(principal_id)
+        custom = [a.role_definition_id for a in assignments if a.role_definition_id not in builtin.BY_ID]
+        if custom and self._custom is None:
+            self.role(custom[0])
+        # Both caches are now warm, so a decision made again inside a store transaction (the linked
+        # `assign/action` check while a resource is written) does not open a nested one.
+        return decide(assignments, self.role, action, scope, data=data, now=self._clock.now())
 
     def evict(self, principal_id: str | None = None, roles: bool = False) -> None:
         with self._lock:

@@ -28,6 +28,7 @@ from azmi.ids import ResourceId, check_guid, check_rg_name, group_key, new_guid,
 from azmi.settings import Settings
 from azmi.store import Store
 from azmi.store.sql import Tx
+from azmi.services.storage_accounts import STORAGE_TYPE_KEY, StorageRules
 from azmi.services.vaults import VAULT_TYPE_KEY, VaultRules
 
 MAX_TAGS = 50
@@ -57,13 +58,15 @@ def check_location(value: Any, required: bool, default: str) -> str:
 
 class ControlPlane:
     def __init__(self, settings: Settings, store: Store, clock: Clock,
-                 on_change: Callable[[set[str], set[str], bool], None], vaults: VaultRules) -> None:
+                 on_change: Callable[[set[str], set[str], bool], None], vaults: VaultRules,
+                 storage: StorageRules | None = None) -> None:
         """on_change(resource_keys, deleted_principal_ids, everything) evicts caches after a commit."""
         self._s = settings
         self._store = store
         self._clock = clock
         self._on_change = on_change
         self._vaults = vaults
+        self._storage = storage or StorageRules(f"https://{settings.host}:{settings.ports.blob}")
 
     # -- subscriptions ---------------------------------------------------------------------------
     def bootstrap(self) -> None:
@@ -221,6 +224,9 @@ class ControlPlane:
         kind = body.get("kind")
         if kind is not None and (not isinstance(kind, str) or len(kind) > 64):
             raise InvalidInput("The 'kind' property must be a string.", code="InvalidRequestContent")
+        if authorize_link is not None and change is not None:
+            for uami in change.add:  # before the transaction: authorization may read the store itself
+                authorize_link(uami)
         now = self._clock.now()
         deleted: set[str] = set()
         with self._store.begin() as tx:
@@ -241,6 +247,9 @@ class ControlPlane:
             props = self._server_properties(rtype.full, props, old)
             if rtype.full.lower() == VAULT_TYPE_KEY:
                 props = self._vaults.properties(props, old)
+            if rtype.full.lower() == STORAGE_TYPE_KEY:
+                props = self._storage.properties({**props, "sku": self._storage.sku_of(body, old)}, old, location, now)
+                kind = self._storage.kind(kind, old)
             resource = Resource(
                 rid, location, kind if kind is not None else (old.kind if old else None), tags, props,
                 old.principal if old else None, old.user_assigned if old else (),
@@ -252,17 +261,18 @@ class ControlPlane:
                     resource = replace(resource, principal=self._new_principal(tx, rid, USER, now))
             elif change is not None:
                 resource, deleted = self._apply_identity(tx, resource, change, patch, rtype, now)
-                if authorize_link is not None:
-                    before = {a.uami_id.key for a in (old.user_assigned if old else ())}
-                    for a in resource.user_assigned:
-                        if a.uami_id.key not in before:
-                            authorize_link(a.uami_id)
             vault_port = None
             if rtype.full.lower() == VAULT_TYPE_KEY and old is None:
                 names = [v.id.name.lower() for v in tx.list_resources_of_type(VAULT_TYPE_KEY)]
                 props, vault_port = self._vaults.on_create(tx, resource, names)
                 resource = replace(resource, properties=props)
+            account_row = None
+            if rtype.full.lower() == STORAGE_TYPE_KEY and old is None:
+                props, account_row = self._storage.on_create(tx, resource, now)
+                resource = replace(resource, properties=props)
             tx.put_resource(resource, exists=old is not None)
+            if account_row is not None:
+                tx.insert_storage_account(**account_row)
             if vault_port is not None:
                 tx.set_vault_port(resource.id.key, vault_port)
             for object_id in deleted:  # after the resource row stops referencing it (foreign key)
@@ -293,6 +303,20 @@ class ControlPlane:
         self._on_change({rid.key}, gone, r.is_uami)
         return True
 
+    def storage_keys(self, rid: ResourceId) -> dict[str, Any]:
+        """`POST {account}/listKeys`."""
+        r = self.get_resource(rid)
+        with self._store.begin() as tx:
+            return self._storage.keys(tx, r)
+
+    def refresh_storage_endpoints(self) -> None:
+        """Point every account's `primaryEndpoints.blob` at the blob listener of this run."""
+        with self._store.begin() as tx:
+            for r in tx.list_resources_of_type(STORAGE_TYPE_KEY):
+                want = {**(r.properties.get("primaryEndpoints") or {}), "blob": self._storage.endpoint(r.id.name)}
+                if r.properties.get("primaryEndpoints") != want:
+                    tx.put_resource(replace(r, properties={**r.properties, "primaryEndpoints": want}), exists=True)
+
     def system_identity(self, scope: str) -> tuple[Resource, Principal]:
         rid = parse_resource_id(scope, what="scope")
         r = self.get_resource(rid)
@@ -305,6 +329,8 @@ class ControlPlane:
     def _delete(self, tx: Tx, r: Resource) -> set[str]:
         if r.id.full_type.lower() == VAULT_TYPE_KEY:
             tx.purge_vault(r.id.key)
+        if r.id.full_type.lower() == STORAGE_TYPE_KEY:
+            tx.purge_storage_account(r.id.key)  # its files go with the next sweep of <data dir>/blobs
         tx.delete_resource(r.id.key)
         if r.principal is None:
             return set()

@@ -74,8 +74,8 @@ class RoleService:
         if not isinstance(principal_id, str) or not is_guid(principal_id):
             raise InvalidInput(f"The principal ID '{principal_id}' is not valid.", code="InvalidPrincipalId")
         principal_id = principal_id.lower()
-        ptype = props.get("principalType") or "User"
-        if ptype not in PRINCIPAL_TYPES:
+        ptype = props.get("principalType")
+        if ptype is not None and ptype not in PRINCIPAL_TYPES:
             raise InvalidInput(f"The principal type '{ptype}' is not valid.", code="InvalidPrincipalType")
         description = props.get("description")
         if description is not None and (not isinstance(description, str) or len(description) > 2048):
@@ -94,6 +94,7 @@ class RoleService:
                     "assigning a role, this error might be related to a replication delay. In this case, set the role "
                     "assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See "
                     "https://aka.ms/docs-principaltype", code="PrincipalNotFound")
+            ptype = ptype or ("User" if principal.kind == "User" else "ServicePrincipal")  # the directory's type
             existing = tx.get_assignment(name)
             if existing is not None:
                 same = (existing.principal_id == principal_id and existing.role_definition_id == role_id

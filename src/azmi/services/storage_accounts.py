@@ -84,15 +84,15 @@ class StorageRules:
                                code="InvalidRequestPropertyValue")
         return {"name": name, "tier": name.split("_")[0]}
 
-    def on_create(self, tx: Tx, r: Resource, now: float) -> dict[str, Any]:
-        """Check the global name, make the keys; returns the final properties."""
+    def on_create(self, tx: Tx, r: Resource, now: float) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Check the global name, make the keys; (final properties, the account row to insert after the resource)."""
         name = r.id.name
         if tx.storage_account(name=name) is not None:
             raise Conflict(f"The storage account named {name} is already taken.", code="StorageAccountAlreadyTaken")
-        tx.insert_storage_account(resource_key=r.id.key, name=name, uid=uuid.uuid4().hex, key1=new_key(),
-                                  key2=new_key(), key1_created=now, key2_created=now)
+        row = dict(resource_key=r.id.key, name=name, uid=uuid.uuid4().hex, key1=new_key(), key2=new_key(),
+                   key1_created=now, key2_created=now)
         return {**r.properties, "primaryEndpoints": {"blob": self.endpoint(name)},
-                "keyCreationTime": {"key1": iso(now), "key2": iso(now)}}
+                "keyCreationTime": {"key1": iso(now), "key2": iso(now)}}, row
 
     @staticmethod
     def keys(tx: Tx, r: Resource) -> dict[str, Any]:

@@ -10,10 +10,14 @@ from azmi.clock import Clock
 from azmi.services.authn import Authenticator
 from azmi.services.authz import Authorizer, Caller
 from azmi.services.bindings import BindingIndex
+from azmi.services.blob_auth import BlobAuth
+from azmi.services.blob_files import BlobFiles
+from azmi.services.blobs import BlobService
 from azmi.services.controlplane import ControlPlane
 from azmi.services.faults import Faults
 from azmi.services.keyring import Keyring
 from azmi.services.keyvault import KeyVaultService
+from azmi.services.storage_accounts import StorageRules
 from azmi.services.vaults import VaultRules
 from azmi.services.operator import Operator
 from azmi.services.rbac import RoleService
@@ -39,12 +43,15 @@ class Services:
     keyvault: KeyVaultService
     faults: Faults
     vault_listeners: list[Callable[[], None]] = field(default_factory=list)
+    blobs: BlobService = field(default=None)  # type: ignore[assignment]  # set by build_services
+    blob_auth: BlobAuth = field(default=None)  # type: ignore[assignment]
 
     def caller(self, claims: dict[str, object]) -> Caller:
         return Caller(claims, self.authz, self.operator.principal.object_id)
 
 
-def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
+def build_services(settings: Settings, store: Store, clock: Clock, blob_base: str = "") -> Services:
+    """`blob_base`: the blob listener's `https://host:port` (storage accounts' primaryEndpoints.blob)."""
     keyring = Keyring(store, clock, max_token_lifetime=settings.token_lifetime, issuer=issuer(settings.tenant_id))
     bindings = BindingIndex(store)
     tokens = TokenService(settings, clock, keyring, bindings)
@@ -52,6 +59,7 @@ def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
     authz = Authorizer(store, clock)
     keyvault = KeyVaultService(store, clock, authz, settings.tenant_id)
     listeners: list[Callable[[], None]] = []
+    blobs = BlobService(store, clock, BlobFiles(None if settings.in_memory else settings.data_dir / "blobs"))
 
     def on_change(resource_keys: set[str], deleted_principals: set[str], everything: bool) -> None:
         if everything:
@@ -60,19 +68,25 @@ def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
             bindings.evict(key)
         tokens.forget(deleted_principals)
         keyvault.evict()
+        blobs.on_change(resource_keys, everything)
         if everything or any("/providers/microsoft.keyvault/vaults/" in k for k in resource_keys):
             for notify in listeners:
                 notify()
 
-    control = ControlPlane(settings, store, clock, on_change, VaultRules(settings, port_allocator(settings)))
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    storage = StorageRules(blob_base or f"https://{host}:{settings.ports.blob}")
+    control = ControlPlane(settings, store, clock, on_change, VaultRules(settings, port_allocator(settings)), storage)
     control.bootstrap()
+    control.refresh_storage_endpoints()
+    blobs.files.clear_temporaries()
+    blobs.sweep()
     operator = Operator(settings, store, clock, keyring)
     authn = Authenticator(settings.tenant_id, keyring, clock)
     roles = RoleService(store, clock, authz, settings.tenant_id, settings.rbac_propagation_delay)
     for sub in control.list_subscriptions():
         roles.grant_owner(operator.principal.object_id, f"/subscriptions/{sub.id}")
     return Services(settings, store, clock, keyring, bindings, tokens, control, operator, authn, authz, roles,
-                    keyvault, Faults(settings, clock), listeners)
+                    keyvault, Faults(settings, clock), listeners, blobs=blobs, blob_auth=BlobAuth(authn, authz, clock))
 
 
 def port_allocator(settings: Settings) -> Callable[[set[int]], int]:

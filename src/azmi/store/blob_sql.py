@@ -149,3 +149,6 @@ class BlobRows:
         files = [r.file for r in self.c.execute(select(k.file).where(*where))]
         self.c.execute(t.blob_blocks.delete().where(*where))
         return files
+
+    def storage_uids(self) -> set[str]:
+        return {r.uid for r in self.c.execute(select(t.storage_accounts.c.uid))}

@@ -36,7 +36,7 @@ ARM_AUDIENCES = ("https://management.azure.com", "https://management.azure.com/"
                  "https://management.core.windows.net", "https://management.core.windows.net/")
 ALLOWED_METHODS: dict[str, tuple[str, ...]] = {
     "group": ("GET", "PUT", "PATCH", "DELETE", "HEAD"), "resource": ("GET", "PUT", "PATCH", "DELETE"),
-    "alias": ("GET", "PUT"), "access_policy": ("PUT",), "rotate_keys": ("POST",), "role_assignment": ("GET", "PUT", "DELETE"),
+    "alias": ("GET", "PUT"), "access_policy": ("PUT",), "list_keys": ("POST",), "rotate_keys": ("POST",), "role_assignment": ("GET", "PUT", "DELETE"),
     "role_definition": ("GET", "PUT", "DELETE"), "faults": ("GET", "POST"), "clock_skew": ("PUT",),
     "clock": ("GET", "POST"),
     "bad_subscription": ("GET", "PUT", "PATCH", "DELETE", "HEAD", "POST")}  # all get 400 InvalidSubscriptionId

@@ -57,7 +57,8 @@ def handle(svc: Any, caller: Any, method: str, m: Any, version: str, body: Any,
     scope = parse_scope(m.extra["scope"]).text
     what = "roleAssignments" if m.kind.startswith("role_assignment") else "roleDefinitions"
     verb = {"GET": "read", "PUT": "write", "DELETE": "delete"}[method]
-    caller.require(f"Microsoft.Authorization/{what}/{verb}", scope)
+    if not (what == "roleDefinitions" and verb == "read" and scope == "/"):  # built-ins are readable by anyone
+        caller.require(f"Microsoft.Authorization/{what}/{verb}", scope)
     if m.kind == "role_assignments":
         return 200, {"value": [assignment(a) for a in roles.list_assignments(scope, query.get("$filter"))]}
     if m.kind == "role_definitions":

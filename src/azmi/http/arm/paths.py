@@ -96,6 +96,8 @@ def match(path: str) -> Match | None:
     if n == 10 and low[8] == "accesspolicies" and f"{low[5]}/{low[6]}" == "microsoft.keyvault/vaults":
         return Match("access_policy", sub=sub, group=group, namespace=ns, type=typ, name=seg[7],
                      extra={"operation": seg[9]})
+    if n == 9 and low[8] == "listkeys" and f"{low[5]}/{low[6]}" == "microsoft.storage/storageaccounts":
+        return Match("list_keys", sub=sub, group=group, namespace=ns, type=typ, name=seg[7])
     if n == 12 and low[8:] == ["providers", "microsoft.managedidentity", "identities", "default"]:
         return Match("system_identity", sub=sub, group=group, namespace=ns, type=typ, name=seg[7])
     return None

@@ -55,6 +55,8 @@ def resource(r: Resource, tenant_id: str, api_version: str) -> dict[str, Any]:
         body["identity"] = ident
     props = dict(r.properties)
     props["provisioningState"] = "Succeeded"
+    if r.id.full_type == "Microsoft.Storage/storageAccounts":  # azmi keeps the top-level sku in properties
+        body["sku"] = props.pop("sku", {"name": "Standard_LRS", "tier": "Standard"})
     if r.id.full_type == "Microsoft.Web/sites":
         props.setdefault("state", "Running")
         props.setdefault("defaultHostName", f"{r.id.name.lower()}.azurewebsites.net")

@@ -84,6 +84,9 @@ def handle(svc: Any, caller: Any, method: str, m: Match, version: str, body: Any
         return 200, {"id": f"{r.id}/accessPolicies/{m.extra['operation'].lower()}",
                      "type": "Microsoft.KeyVault/vaults/accessPolicies", "location": r.location,
                      "properties": {"accessPolicies": r.properties.get("accessPolicies", [])}}
+    if m.kind == "list_keys":
+        caller.require("Microsoft.Storage/storageAccounts/listkeys/action", str(m.resource_id))
+        return 200, control.storage_keys(m.resource_id)
     if m.kind in ("list_by_sub", "list_by_group"):
         items = control.list_resources(m.sub, m.group or None, rtype.full)
         read = f"{rtype.full}/read"
