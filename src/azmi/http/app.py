@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from azmi.clock import Clock
-from azmi.http.appservice import AppServiceApp
+from azmi.http.appservice import AppServiceHandler
 from azmi.http.arm import create_arm_app
 from azmi.http.blob import create_blob_app
 from azmi.http.endpoints import Endpoints
-from azmi.http.imds import ImdsApp
+from azmi.http.imds import ImdsHandler
 from azmi.http.keyvault import create_keyvault_app
 from azmi.http.login import create_login_app
+from azmi.http.wire import AsgiAdapter
 from azmi.services.system import Services, build_services
 from azmi.settings import Settings
 from azmi.store import Store
@@ -32,8 +33,8 @@ def create_app(settings: Settings, store: Store, clock: Clock, endpoints: Endpoi
     apps = {
         "arm": create_arm_app(services, endpoints, trust_bundle),
         "login": create_login_app(services, endpoints),
-        "imds": ImdsApp(services),
-        "appservice": AppServiceApp(services),
+        "imds": AsgiAdapter(ImdsHandler(services)),
+        "appservice": AsgiAdapter(AppServiceHandler(services)),
         "keyvault": create_keyvault_app(services, endpoints.login),
         "blob": create_blob_app(services, endpoints.login),
     }

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Awaitable
 
 from azmi import errors as e
 from azmi.domain.selection import Selector
 from azmi.http import errors as wire_errors
-from azmi.http.wire import QueryTooLong, Receive, Send, duplicated, encode_json, parse, send_bytes
+from azmi.http.wire import WireRequest, WireResponse, duplicated, json_response
 from azmi.services.system import Services
 
 TOKEN_PATH = "/msi/token"
@@ -28,40 +28,42 @@ SELECTORS_2019 = {"client_id": "client_id", "principal_id": "object_id", "object
 SELECTORS_2017 = {"clientid": "client_id", "client_id": "client_id", "msi_res_id": "resource_id",
                   "resource_id": "resource_id", "mi_res_id": "resource_id"}
 MAX_VALUE = 2048
-HEADERS = [(b"content-type", b"application/json; charset=utf-8")]
 
 
 def _error(status: int, message: str) -> tuple[int, dict[str, object]]:
     return status, {"statusCode": status, "message": message, "correlationId": str(uuid.uuid4())}
 
 
-class AppServiceApp:
+class AppServiceHandler:
+    """One App Service identity request -> one response; awaitable only when a fault control must wait."""
+
     def __init__(self, services: Services) -> None:
         self._svc = services
         self._tokens = services.tokens
         self._faults = services.faults
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        try:
-            req = parse(scope)
-            if self._faults.armed and req.path.rstrip("/").lower() == TOKEN_PATH:
-                failure = self._faults.next_failure()
-                if failure is not None and failure.delay_ms:
-                    await asyncio.sleep(failure.delay_ms / 1000)
-                if failure is not None and failure.status:
-                    status, body = _error(failure.status, "An injected transient failure (azmi fault control).")
-                    await send_bytes(send, status, encode_json(body), HEADERS)
-                    return
-            status, body = self._handle(req)
-        except QueryTooLong:
-            status, body = _error(400, "The request is malformed.")
-        except e.AzmiError as err:
-            status, body = wire_errors.appservice(err)
-        await send_bytes(send, status, encode_json(body), HEADERS)
+    def __call__(self, req: WireRequest) -> WireResponse | Awaitable[WireResponse]:
+        if req.too_long:
+            return json_response(*_error(400, "The request is malformed."))
+        if self._faults.armed and req.path.rstrip("/").lower() == TOKEN_PATH:
+            return self._with_fault(req)
+        return self._respond(req)
 
-    def _handle(self, req: Any) -> tuple[int, dict[str, object]]:
+    def _respond(self, req: WireRequest) -> WireResponse:
+        try:
+            return json_response(*self._handle(req))
+        except e.AzmiError as err:
+            return json_response(*wire_errors.appservice(err))
+
+    async def _with_fault(self, req: WireRequest) -> WireResponse:
+        failure = self._faults.next_failure()
+        if failure is not None and failure.delay_ms:
+            await asyncio.sleep(failure.delay_ms / 1000)
+        if failure is not None and failure.status:
+            return json_response(*_error(failure.status, "An injected transient failure (azmi fault control)."))
+        return self._respond(req)
+
+    def _handle(self, req: WireRequest) -> tuple[int, dict[str, object]]:
         if req.path.rstrip("/").lower() != TOKEN_PATH:
             return _error(404, "Not found.")
         if req.method != "GET":

@@ -22,6 +22,8 @@ import uvicorn
 from azmi.clock import Clock, SystemClock
 from azmi.http.app import HTTPS_SURFACES, Azmi, create_app
 from azmi.http.endpoints import Endpoints
+from azmi.http.fastserver import FastServer
+from azmi.http.wire import AsgiAdapter
 from azmi.pki import TlsFiles, ensure_tls
 from azmi.settings import Settings
 from azmi.store import Store
@@ -65,15 +67,44 @@ def _write_private(path: Path, data: dict[str, object], mode: int) -> None:
     os.replace(tmp, path)
 
 
+class _FastListener:
+    """The identity endpoints' own HTTP server (fastserver.py), with the uvicorn.Server interface Runner uses."""
+
+    def __init__(self, handler: Any) -> None:
+        self.fast = FastServer(handler)
+        self.started = False
+        self._exit: asyncio.Event | None = None
+
+    @property
+    def should_exit(self) -> bool:
+        return self._exit is not None and self._exit.is_set()
+
+    @should_exit.setter
+    def should_exit(self, value: bool) -> None:
+        if value and self._exit is not None:
+            self._exit.set()
+
+    async def serve(self, sockets: list[socket.socket]) -> None:
+        self._exit = asyncio.Event()
+        await self.fast.start(sockets[0])
+        self.started = True
+        await self._exit.wait()
+        await self.fast.stop()
+
+
 class Runner:
     """The listening servers of one azmi process."""
 
     def __init__(self, settings: Settings, tls: TlsFiles) -> None:
         self.settings = settings
         self.tls = tls
-        self.servers: dict[str, tuple[_Server, asyncio.Task[None]]] = {}
+        self.servers: dict[str, tuple[Any, asyncio.Task[None]]] = {}
 
     def start(self, name: str, app: Any, sock: socket.socket, https: bool) -> None:
+        if isinstance(app, AsgiAdapter) and not https:  # the identity endpoints: served without the ASGI cycle
+            listener = _FastListener(app.handler)
+            self.servers[name] = (listener, asyncio.create_task(listener.serve([sock])))
+            return
         tls_args: dict[str, Any] = dict(ssl_certfile=str(self.tls.leaf_cert), ssl_keyfile=str(self.tls.leaf_key)) \
             if https else {}
         # timeout_graceful_shutdown: an idle keep-alive TLS client never answers close_notify, and would

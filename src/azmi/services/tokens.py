@@ -70,13 +70,13 @@ class TokenService:
         return work
 
     def issue(self, work: Workload, selector: Selector, resource: str, *, fresh: bool = False) -> IssuedToken:
-        check_audience(resource, self._s.tenant_id)
         principal = choose(work.system, work.user, selector)
         now = self._clock.now() + work.clock_skew
         key = (principal.object_id, resource, work.clock_skew)
         cached = self._cache.get(key)
         if cached is not None and not fresh and cached.expires_on - now > self._s.token_refresh_margin:
             return cached
+        check_audience(resource, self._s.tenant_id)  # only on a miss: a cached audience was checked when minted
         token = self._mint(principal, resource, int(now))
         with self._lock:
             self._cache[key] = token
