@@ -23,6 +23,7 @@ MULTI_VALUE: dict[str, str | None] = {
     "--key-permissions": None,
     "--certificate-permissions": None,
     "--storage-permissions": None,
+    "--set": None,
 }
 
 _NUMBER = re.compile(r"^-\d")

@@ -15,11 +15,14 @@ from azmi.cli.ad import ad
 from azmi.cli.argv import expand_multi_values
 from azmi.cli.container import container
 from azmi.cli.context import Session, resolve_data_dir
+from azmi.cli.fault import clock, fault
 from azmi.cli.groups import group
 from azmi.cli.identity import identity
 from azmi.cli.keyvault import keyvault
 from azmi.cli.keyvault_secret import secret
+from azmi.cli.lab import lab
 from azmi.cli.role import role
+from azmi.cli.storage import storage
 from azmi.cli.runenv import env, run
 from azmi.cli.vm import vm
 from azmi.cli.webapp import functionapp, webapp
@@ -41,8 +44,10 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
 
 
 keyvault.add_command(secret)
-for command in (account, group, vm, webapp, functionapp, container, identity, role, ad, keyvault, env, run):
+for command in (account, group, vm, webapp, functionapp, container, identity, role, ad, keyvault, env, run,
+                fault, clock, lab):
     cli.add_command(command)
+cli.add_command(storage)
 
 try:
     from azmi.cli.up import up

@@ -1,18 +1,26 @@
 """Commands shared by every resource kind, written once and parametrised by `Kind`:
-`list`, `show`, `delete`, and `identity assign|remove|show` (vm, webapp, functionapp, container;
-`identity assign --role R --scope S` also grants the system-assigned identity that role),
+`list`, `show`, `delete`, `update --set`, and `identity assign|remove|show` (vm, webapp, functionapp,
+container; `identity assign --role R --scope S` also grants the system-assigned identity that role),
 plus the PUT that every `create` ends with (`--assign-identity`, default location = the group's).
+
+`update --set clockSkew=7m` is azmi's fault control (the machine's clock is off; tokens minted for
+it carry skewed times); any other `--set path=value` is az's generic update, kept simple: `tags.k=v`
+changes a tag, `a.b=c` (or `properties.a.b=c`) a property; values are JSON when they parse as JSON.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import json
+
 import click
 
 from azmi.cli.client import RG_API
 from azmi.cli.common import az_command, confirm, name_option, rg_option, yes_option
 from azmi.cli.context import Session
+from azmi.cli.errors import CliError
+from azmi.cli.fault import parse_duration, set_clock_skew
 from azmi.cli.identity_ops import (assign_patch, create_identity, parse_identity_refs, remove_patch,
                                    shown_identity, vm_identity_summary)
 from azmi.cli.output import TableTransformer
@@ -72,6 +80,8 @@ def add_read_commands(group: click.Group, kind: Kind, confirm_delete: bool,
             confirm(yes)
         sess.arm().delete(resource_path(sess, kind, resource_group, name), kind.api_version)
 
+    add_update_command(group, kind)
+
 
 def add_identity_commands(parent: click.Group, kind: Kind) -> click.Group:
     group = click.Group("identity", help=f"Manage the managed identities of a {kind.label}.")
@@ -115,3 +125,78 @@ def add_identity_commands(parent: click.Group, kind: Kind) -> click.Group:
         return shown_identity(get_resource(sess, kind, resource_group, name).get("identity"))
 
     return group
+
+
+def parse_set(values: tuple[str, ...] | list[str]) -> tuple[int | None, dict[str, Any]]:
+    """`--set` values -> (clock skew seconds or None, {dotted path: value})."""
+    skew: int | None = None
+    paths: dict[str, Any] = {}
+    for item in values:
+        path, eq, raw = item.partition("=")
+        path = path.strip()
+        if not eq or not path:
+            raise CliError(f"usage error: --set PATH=VALUE (got '{item}')")
+        if path.lower() == "clockskew":
+            try:
+                skew = parse_duration(raw, signed=True)
+            except ValueError as exc:
+                raise CliError(f"clockSkew: {exc}") from None
+            continue
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        paths[path] = value
+    return skew, paths
+
+
+def update_patch(resource: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH body for generic `--set` paths, merged into the resource's current values."""
+    tags = dict(resource.get("tags") or {})
+    props = json.loads(json.dumps(resource.get("properties") or {}))
+    touched_tags, touched_props = False, set()
+    for path, value in paths.items():
+        parts = [p for p in path.split(".") if p]
+        if parts[0] == "tags":
+            if len(parts) != 2:
+                raise CliError(f"usage error: --set tags.NAME=VALUE (got '{path}')")
+            tags[parts[1]] = str(value)
+            touched_tags = True
+            continue
+        if parts[0] == "properties":
+            parts = parts[1:]
+        if not parts:
+            raise CliError(f"usage error: --set PATH=VALUE (got '{path}')")
+        node = props
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[parts[-1]] = value
+        touched_props.add(parts[0])
+    body: dict[str, Any] = {}
+    if touched_tags:
+        body["tags"] = tags
+    if touched_props:
+        body["properties"] = {k: props[k] for k in touched_props}
+    return body
+
+
+def add_update_command(group: click.Group, kind: Kind) -> None:
+    @az_command(group, "update", help=f"Update a {kind.label}: --set clockSkew=7m (azmi's fault control) "
+                                      "or --set PATH=VALUE.")
+    @rg_option()
+    @name_option()
+    @click.option("--set", "set_values", multiple=True, required=True,
+                  help="Space-separated PATH=VALUE pairs; clockSkew=DURATION (e.g. 7m, -3m, 0) skews the "
+                       "resource's clock.")
+    def update_cmd(sess: Session, resource_group: str, name: str, set_values: tuple[str, ...]) -> Any:
+        skew, paths = parse_set(set_values)
+        path = resource_path(sess, kind, resource_group, name)
+        resource = sess.arm().get(path, kind.api_version)
+        if paths:
+            resource = sess.arm().patch(path, kind.api_version, update_patch(resource, paths))
+        view = az_view(resource)
+        if skew is not None:
+            view["clockSkewSeconds"] = set_clock_skew(sess, path, skew).get("clockSkewSeconds", skew)
+        return view

@@ -59,6 +59,12 @@ def parse_identity(block: Any, *, allow_both: bool = True, allow_user: bool = Tr
     remove: list[ResourceId] = []
     seen: set[str] = set()
     for raw_id, value in uais.items():
+        if isinstance(raw_id, str) and raw_id.rstrip("/").lower().endswith(
+                "/providers/microsoft.managedidentity/identities/default"):
+            raise InvalidInput(
+                f"'{raw_id}' is a system-assigned identity. A system-assigned identity belongs to its own resource and "
+                "cannot be assigned to another one; create a user-assigned identity to share.",
+                code="InvalidUserAssignedIdentity")
         rid = parse_resource_id(raw_id, what="user assigned identity id")
         if rid.full_type.lower() != UAMI_TYPE.lower():
             raise InvalidInput(

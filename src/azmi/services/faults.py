@@ -42,6 +42,8 @@ class Faults:
         self._buckets: dict[str, _Bucket] = {}
         self._in_flight: dict[str, int] = {}
         self._fail_next: list[int] = []
+        self._fixed = {"profile": settings.profile, "rbacPropagationDelay": settings.rbac_propagation_delay,
+                       "tokenLifetime": settings.token_lifetime}
 
     @property
     def armed(self) -> bool:
@@ -115,7 +117,7 @@ class Faults:
         return self.state()
 
     def state(self) -> dict[str, object]:
-        return {"failNext": len(self._fail_next), "transientFailureRate": self.failure_rate,
+        return {**self._fixed, "failNext": len(self._fail_next), "transientFailureRate": self.failure_rate,
                 "transientStatuses": list(self.statuses), "slowResponseMs": self.slow_ms,
                 "imdsRateLimit": self.rate_limit, "imdsMaxConcurrent": self.max_concurrent}
 

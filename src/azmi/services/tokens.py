@@ -62,6 +62,8 @@ class TokenService:
         self._bindings = bindings
         self._cache: dict[tuple[str, str, int], IssuedToken] = {}
         self._lock = threading.Lock()
+        self.served = 0  # tokens handed out (cached or new): observable through /azmi/stats
+        self.minted = 0  # tokens signed
 
     def workload(self, column: str, secret: str | None) -> Workload:
         work = self._bindings.lookup(column, secret) if secret else None
@@ -74,6 +76,7 @@ class TokenService:
         now = self._clock.now() + work.clock_skew
         key = (principal.object_id, resource, work.clock_skew)
         cached = self._cache.get(key)
+        self.served += 1
         if cached is not None and not fresh and cached.expires_on - now > self._s.token_refresh_margin:
             return cached
         check_audience(resource, self._s.tenant_id)  # only on a miss: a cached audience was checked when minted
@@ -83,6 +86,7 @@ class TokenService:
         return token
 
     def _mint(self, principal: Principal, resource: str, now: int) -> IssuedToken:
+        self.minted += 1
         body = claimset.managed_identity_claims(
             tenant_id=self._s.tenant_id, principal=principal, audience=resource, issued_at=now,
             lifetime=self._s.token_lifetime, uti=uuid.uuid4().hex[:22])

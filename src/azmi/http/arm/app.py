@@ -40,7 +40,7 @@ ALLOWED_METHODS: dict[str, tuple[str, ...]] = {
     "role_definition": ("GET", "PUT", "DELETE"), "faults": ("GET", "POST"), "clock_skew": ("PUT",),
     "clock": ("GET", "POST"),
     "bad_subscription": ("GET", "PUT", "PATCH", "DELETE", "HEAD", "POST")}  # all get 400 InvalidSubscriptionId
-ADMIN = ("environment", "keys", "rotate_keys", "principal", "faults", "clock_skew", "clock")
+ADMIN = ("environment", "keys", "rotate_keys", "principal", "faults", "clock_skew", "clock", "stats")
 
 
 def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> Starlette:
@@ -51,6 +51,8 @@ def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> St
             if m.kind == "environment":
                 rid = parse_resource_id(query.get("resourceId", ""), what="resourceId")
                 return 200, workload_environment(svc.control.get_resource(rid), endpoints, trust_bundle)
+            if m.kind == "stats":
+                return 200, {"tokensServed": svc.tokens.served, "tokensMinted": svc.tokens.minted}
             if m.kind in ("faults", "clock_skew", "clock"):
                 return admin.handle(svc, m.kind, method, body, query)
             if m.kind == "rotate_keys":

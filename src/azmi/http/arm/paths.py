@@ -52,6 +52,8 @@ def match(path: str) -> Match | None:
         return Match("environment")
     if n == 3 and low[:2] == ["azmi", "principals"]:
         return Match("principal", name=seg[2])
+    if low == ["azmi", "stats"]:
+        return Match("stats")
     if low == ["azmi", "faults"]:
         return Match("faults")
     if low == ["azmi", "faults", "clockskew"]:
