@@ -57,12 +57,39 @@ class Wire:
         return {"Authorization": f"Bearer {self.operator_token}"}
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server for the session (see tests/pg.py); its URL."""
+    from tests.pg import PostgresServer
+    server = PostgresServer()
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server: str) -> str:
+    from tests.pg import new_database
+    return new_database(pg_server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """Every in-process wire test runs on both databases: the store is one implementation for both."""
+    if request.param == "sqlite":
+        return "sqlite://"
+    from tests.pg import truncate_all
+    url = request.getfixturevalue("pg_database")
+    truncate_all(url)
+    return url
+
+
 @pytest.fixture
-def wire(tmp_path: Path) -> Iterator[Wire]:
+def wire(tmp_path: Path, store_url: str) -> Iterator[Wire]:
     settings = Settings(data_dir=tmp_path, in_memory=True)
     clock = FixedClock(1_800_000_000.0)
     endpoints = Endpoints("https://arm.test", "https://login.test", "http://imds.test", "http://appsvc.test")
-    store = Store("sqlite://")
+    store = Store(store_url)
     azmi = create_app(settings, store, clock, endpoints, str(tmp_path / "ca-bundle.pem"))
     clients = {name: TestClient(app, base_url=getattr(endpoints, name)) for name, app in azmi.apps.items()
                if name != "keyvault"}  # a vault's client needs its vaultUri: TestClient(app, base_url=uri)

@@ -17,7 +17,7 @@ from typing import Awaitable
 from azmi import errors as e
 from azmi.domain.selection import Selector
 from azmi.http import errors as wire_errors
-from azmi.http.wire import WireRequest, WireResponse, duplicated, json_response
+from azmi.http.wire import HEALTH_PATHS, WireRequest, WireResponse, duplicated, health, json_response
 from azmi.services.system import Services
 
 TOKEN_PATH = "/msi/token"
@@ -45,6 +45,8 @@ class AppServiceHandler:
     def __call__(self, req: WireRequest) -> WireResponse | Awaitable[WireResponse]:
         if req.too_long:
             return json_response(*_error(400, "The request is malformed."))
+        if req.path in HEALTH_PATHS:
+            return health(req.path, self._svc.ready)
         if self._faults.armed and req.path.rstrip("/").lower() == TOKEN_PATH:
             return self._with_fault(req)
         return self._respond(req)

@@ -20,7 +20,7 @@ from azmi import errors as e
 from azmi.domain.models import Resource
 from azmi.domain.selection import Selector
 from azmi.http import errors as wire_errors
-from azmi.http.wire import WireRequest, WireResponse, duplicated, json_response
+from azmi.http.wire import HEALTH_PATHS, WireRequest, WireResponse, duplicated, health, json_response
 from azmi.services.system import Services
 
 TOKEN_PATH = "/metadata/identity/oauth2/token"
@@ -63,6 +63,8 @@ class ImdsHandler:
     def __call__(self, req: WireRequest) -> WireResponse | Awaitable[WireResponse]:
         if req.too_long:
             return json_response(400, {"error": "invalid_request", "error_description": GENERIC}, SERVER)
+        if req.path in HEALTH_PATHS:
+            return health(req.path, self._svc.ready)
         binding, path = _split(req.path)
         try:
             if path == TOKEN_PATH:

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,7 +20,7 @@ from starlette.routing import Route
 from azmi import errors as e
 from azmi.http import errors as wire_errors
 from azmi.http.endpoints import Endpoints
-from azmi.http.wire import duplicated
+from azmi.http.wire import duplicated, health
 from azmi.services.system import Services
 from azmi.tokens.claims import issuer
 
@@ -126,7 +127,13 @@ def create_login_app(svc: Services, endpoints: Endpoints) -> Starlette:
             return JSONResponse(out)
         return handler
 
+    async def probe(request: Request) -> Response:
+        res = await run_in_threadpool(health, request.url.path, svc.ready)
+        return Response(res.body, res.status, media_type="application/json")
+
     routes = [
+        Route("/healthz", probe),
+        Route("/readyz", probe),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery(True)),
         Route("/{tenant}/.well-known/openid-configuration", discovery(False)),
         Route("/common/discovery/keys", keys),

@@ -139,6 +139,7 @@ async def serve(settings: Settings, *, clock: Clock | None = None,
                                    f"{sock.getsockname()[1]}" for name, sock in sockets.items()})
     store = Store(settings.database_url)
     azmi = create_app(settings, store, clock or SystemClock(), endpoints, str(tls.bundle))
+    azmi.services.start_change_feed()
     runner = Runner(settings, tls)
     for name, sock in sockets.items():
         runner.start(name, azmi.apps[name], sock, name in HTTPS_SURFACES)
@@ -188,6 +189,7 @@ async def serve(settings: Settings, *, clock: Clock | None = None,
             await asyncio.gather(*[t for _, t in list(runner.servers.values())])
     finally:
         upkeep.cancel()
+        azmi.services.feed.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         path = data_dir / "endpoints.json"

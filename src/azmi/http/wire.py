@@ -76,6 +76,16 @@ def json_response(status: int, body: Any, headers: list[tuple[bytes, bytes]] | N
     return WireResponse(status, encode_json(body), [JSON] + (headers or []))
 
 
+HEALTH_PATHS = ("/healthz", "/readyz")
+
+
+def health(path: str, ready: Callable[[], bool]) -> WireResponse:
+    """`/healthz`: the process answers; `/readyz`: and its store does (for a load balancer)."""
+    if path == "/healthz" or ready():
+        return json_response(200, {"status": "ok"})
+    return json_response(503, {"status": "unavailable", "reason": "the database does not answer"})
+
+
 class AsgiAdapter:
     """Serves a wire handler as an ASGI app (tests, or any ASGI server)."""
 

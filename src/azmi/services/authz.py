@@ -8,6 +8,7 @@ store's change feed later). A decision is then pure `domain.rbac.decide` over a 
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 from azmi.clock import Clock
 from azmi.domain import roles as builtin
@@ -24,6 +25,7 @@ class Authorizer:
         self._lock = threading.Lock()
         self._by_principal: dict[str, tuple[Assignment, ...]] = {}
         self._custom: dict[str, RoleDefinition] | None = None
+        self.publish: Callable[[str | None, bool], None] | None = None  # tells other nodes (the change feed)
 
     def role(self, role_id: str) -> RoleDefinition | None:
         found = builtin.BY_ID.get(role_id.lower())
@@ -55,7 +57,9 @@ class Authorizer:
         # `assign/action` check while a resource is written) does not open a nested one.
         return decide(assignments, self.role, action, scope, data=data, now=self._clock.now())
 
-    def evict(self, principal_id: str | None = None, roles: bool = False) -> None:
+    def evict(self, principal_id: str | None = None, roles: bool = False, publish: bool = True) -> None:
+        if publish and self.publish is not None:
+            self.publish(principal_id, roles)
         with self._lock:
             if principal_id is None:
                 self._by_principal.clear()

@@ -71,6 +71,7 @@ class ControlPlane:
     # -- subscriptions ---------------------------------------------------------------------------
     def bootstrap(self) -> None:
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             if tx.get_subscription(self._s.subscription_id) is None:
                 tx.insert_subscription(Subscription(self._s.subscription_id, self._s.subscription_name,
                                                     self._s.tenant_id))
@@ -90,6 +91,7 @@ class ControlPlane:
         if not isinstance(display_name, str) or not 0 < len(display_name) <= 64:
             raise InvalidInput("The subscription display name must be 1-64 characters.", code="InvalidDisplayName")
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             existing = tx.subscription_by_alias(alias)
             if existing:
                 return existing, False
@@ -117,6 +119,7 @@ class ControlPlane:
     def put_group(self, sub: str, name: str, body: dict[str, Any]) -> tuple[ResourceGroup, bool]:
         check_rg_name(name)
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             self._subscription(tx, sub)
             key = group_key(sub, name)
             existing = tx.get_group(key)
@@ -140,6 +143,7 @@ class ControlPlane:
 
     def delete_group(self, sub: str, name: str) -> bool:
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             self._subscription(tx, sub)
             key = group_key(sub, name)
             if tx.get_group(key) is None:
@@ -176,6 +180,7 @@ class ControlPlane:
             raise InvalidInput("A clock skew must be within 7 days.", code="InvalidClockSkew")
         self.get_resource(rid)  # 404 in ARM's words when it does not exist
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             r = tx.get_resource(rid.key)
             if r is None:
                 raise NotFound(f"The Resource '{rid.full_type}/{rid.name}' was not found.")
@@ -230,6 +235,7 @@ class ControlPlane:
         now = self._clock.now()
         deleted: set[str] = set()
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             group = self._group(tx, rid.subscription, rid.resource_group)
             old = tx.get_resource(rid.key)
             if patch and old is None:
@@ -283,6 +289,7 @@ class ControlPlane:
     def update_access_policies(self, rid: ResourceId, kind: str, body: Any) -> Resource:
         """`PUT {vault}/accessPolicies/{add|replace|remove}`; policies take effect at once, as in Azure."""
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             self._group(tx, rid.subscription, rid.resource_group)
             r = tx.get_resource(rid.key)
             if r is None or r.id.full_type.lower() != VAULT_TYPE_KEY:
@@ -295,6 +302,7 @@ class ControlPlane:
 
     def delete_resource(self, rid: ResourceId) -> bool:
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             self._group(tx, rid.subscription, rid.resource_group)
             r = tx.get_resource(rid.key)
             if r is None:
@@ -312,6 +320,7 @@ class ControlPlane:
     def refresh_storage_endpoints(self) -> None:
         """Point every account's `primaryEndpoints.blob` at the blob listener of this run."""
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             for r in tx.list_resources_of_type(STORAGE_TYPE_KEY):
                 want = {**(r.properties.get("primaryEndpoints") or {}), "blob": self._storage.endpoint(r.id.name)}
                 if r.properties.get("primaryEndpoints") != want:

@@ -7,6 +7,7 @@ expired (retired_at + longest token lifetime + skew tolerance), then they are pr
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 from azmi.clock import Clock
 from azmi.store import Store
@@ -21,6 +22,7 @@ class Keyring:
         self._grace = max_token_lifetime + SKEW_TOLERANCE
         self._issuer = issuer
         self._lock = threading.Lock()
+        self.on_rotate: Callable[[], None] | None = None  # tells other nodes to reload (the change feed)
         self._keys: dict[str, SigningKey] = {}
         self._active: SigningKey | None = None
         self._jwks: dict[str, object] = {"keys": []}
@@ -29,6 +31,7 @@ class Keyring:
     def reload(self) -> None:
         """Read the keys from the store, creating the first one if there is none."""
         with self._lock, self._store.begin() as tx:
+            tx.lock_control_plane()
             rows = tx.list_keys()
             if not any(r[4] is None for r in rows):
                 key = generate_key(self._clock.now())
@@ -65,6 +68,7 @@ class Keyring:
         """
         now = self._clock.now()
         with self._lock, self._store.begin() as tx:
+            tx.lock_control_plane()
             rows = tx.list_keys()
             active = [r for r in rows if r[4] is None]
             if only_if_older_than is not None and active and max(r[3] for r in active) + only_if_older_than > now:
@@ -78,4 +82,6 @@ class Keyring:
             key = generate_key(now)
             tx.insert_key(key.kid, key.private_pem(), key.cert_der, key.created_at)
             self._install([load_key(*r) for r in tx.list_keys()])
+        if self.on_rotate is not None:
+            self.on_rotate()
         return key

@@ -82,6 +82,7 @@ class RoleService:
             raise InvalidInput("The description must be a string of at most 2 KB.", code="InvalidRequestContent")
         known_role = self._authz.role(role_id) is not None  # outside the transaction: it may read the store
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             scope = self._check_scope(tx, scope_text)
             if not known_role:
                 raise InvalidInput(f"The specified role definition with ID '{role_id}' does not exist.",
@@ -124,6 +125,7 @@ class RoleService:
 
     def delete_assignment(self, scope_text: str, name: str) -> Assignment | None:
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             a = tx.get_assignment(name) if is_guid(name) else None
             if a is None or not same_scope(a.scope, scope_text):
                 return None
@@ -152,6 +154,7 @@ class RoleService:
     def grant_owner(self, principal_id: str, scope: str) -> None:
         """Make sure `principal_id` holds Owner at `scope` (the operator on each subscription)."""
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             if tx.find_assignment(scope, builtin.OWNER.id, principal_id) is None:
                 name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"azmi-owner:{scope.lower()}:{principal_id}"))
                 arm_id = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}"
@@ -205,6 +208,7 @@ class RoleService:
                                     tuple(lists["notDataActions"])))
         scopes = props.get("assignableScopes") or [scope_text]
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             for s in scopes:
                 self._check_scope(tx, s)
             old = tx.custom_role(role_id)
@@ -221,6 +225,7 @@ class RoleService:
 
     def delete_role(self, role_id: str) -> RoleDefinition | None:
         with self._store.begin() as tx:
+            tx.lock_control_plane()
             role = tx.custom_role(role_id) if is_guid(role_id) else None
             if role is None:
                 return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from azmi.clock import Clock
 from azmi.services.authn import Authenticator
@@ -24,6 +24,7 @@ from azmi.services.rbac import RoleService
 from azmi.services.tokens import TokenService
 from azmi.settings import Settings
 from azmi.store import Store
+from azmi.store.changes import ChangeFeed
 from azmi.tokens.claims import issuer
 
 
@@ -45,6 +46,21 @@ class Services:
     vault_listeners: list[Callable[[], None]] = field(default_factory=list)
     blobs: BlobService = field(default=None)  # type: ignore[assignment]  # set by build_services
     blob_auth: BlobAuth = field(default=None)  # type: ignore[assignment]
+    feed: ChangeFeed = field(default=None)  # type: ignore[assignment]
+    apply_change: Callable[[dict[str, Any]], None] = field(default=lambda event: None)
+
+    def start_change_feed(self) -> None:
+        """Listen for other nodes' changes (PostgreSQL); the server calls this, in-process tests need not."""
+        self.feed.start(self.apply_change)
+
+    def ready(self) -> bool:
+        """Readiness for a load balancer: the shared store answers."""
+        try:
+            with self.store.begin() as tx:
+                tx.get_meta("operator_object_id")
+            return True
+        except Exception:
+            return False
 
     def caller(self, claims: dict[str, object]) -> Caller:
         return Caller(claims, self.authz, self.operator.principal.object_id)
@@ -61,7 +77,7 @@ def build_services(settings: Settings, store: Store, clock: Clock, blob_base: st
     listeners: list[Callable[[], None]] = []
     blobs = BlobService(store, clock, BlobFiles(None if settings.in_memory else settings.data_dir / "blobs"))
 
-    def on_change(resource_keys: set[str], deleted_principals: set[str], everything: bool) -> None:
+    def evict_resources(resource_keys: set[str], deleted_principals: set[str], everything: bool) -> None:
         if everything:
             bindings.evict_all()
         for key in resource_keys:
@@ -75,6 +91,31 @@ def build_services(settings: Settings, store: Store, clock: Clock, blob_base: st
 
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     storage = StorageRules(blob_base or f"https://{host}:{settings.ports.blob}")
+    feed = ChangeFeed(store.url if store.is_postgres else None)
+
+    def apply(event: dict[str, Any]) -> None:
+        """One change, on this node: the eviction the writer ran, replayed from another node's event."""
+        kind = event.get("kind")
+        if kind == "resources":
+            evict_resources(set(event.get("resources", ())), set(event.get("principals", ())),
+                            bool(event.get("everything")))
+        elif kind == "authz":
+            authz.evict(event.get("principal"), roles=bool(event.get("roles")), publish=False)
+        elif kind == "keys":
+            keyring.reload()
+        elif kind == "all":
+            evict_resources(set(), set(), True)
+            authz.evict(None, roles=True, publish=False)
+            keyring.reload()
+
+    def on_change(resource_keys: set[str], deleted_principals: set[str], everything: bool) -> None:
+        evict_resources(resource_keys, deleted_principals, everything)
+        store.publish(feed.encode({"kind": "resources", "resources": sorted(resource_keys),
+                                   "principals": sorted(deleted_principals), "everything": everything}))
+
+    authz.publish = lambda principal, roles: store.publish(
+        feed.encode({"kind": "authz", "principal": principal, "roles": roles}))
+    keyring.on_rotate = lambda: store.publish(feed.encode({"kind": "keys"}))
     control = ControlPlane(settings, store, clock, on_change, VaultRules(settings, port_allocator(settings)), storage)
     control.bootstrap()
     control.refresh_storage_endpoints()
@@ -85,8 +126,11 @@ def build_services(settings: Settings, store: Store, clock: Clock, blob_base: st
     roles = RoleService(store, clock, authz, settings.tenant_id, settings.rbac_propagation_delay)
     for sub in control.list_subscriptions():
         roles.grant_owner(operator.principal.object_id, f"/subscriptions/{sub.id}")
-    return Services(settings, store, clock, keyring, bindings, tokens, control, operator, authn, authz, roles,
-                    keyvault, Faults(settings, clock), listeners, blobs=blobs, blob_auth=BlobAuth(authn, authz, clock))
+    services = Services(settings, store, clock, keyring, bindings, tokens, control, operator, authn, authz, roles,
+                        keyvault, Faults(settings, clock), listeners, blobs=blobs,
+                        blob_auth=BlobAuth(authn, authz, clock), feed=feed)
+    services.apply_change = apply
+    return services
 
 
 def port_allocator(settings: Settings) -> Callable[[set[int]], int]:

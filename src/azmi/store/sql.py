@@ -12,13 +12,16 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from azmi.errors import Conflict
 from azmi.domain.models import AttachedIdentity, Principal, Resource, ResourceGroup, Subscription
 from azmi.ids import ResourceId
 from azmi.store import schema as t
+from azmi.store.migrate import migrate
 from azmi.store.blob_sql import BlobRows
 from azmi.store.keyvault_sql import KeyVaultRows
 from azmi.store.rbac_sql import RbacRows
@@ -45,7 +48,9 @@ def _engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 class Store:
@@ -54,16 +59,31 @@ class Store:
         self.engine = _engine(url)
         # A single shared in-memory connection must not be used by two threads at once.
         self._lock = threading.RLock() if url.startswith("sqlite") else None
-        t.metadata.create_all(self.engine)
+        migrate(self.engine)
 
     @contextmanager
     def begin(self) -> Iterator["Tx"]:
-        if self._lock is not None:
-            with self._lock, self.engine.begin() as conn:
-                yield Tx(conn)
-        else:
+        try:
+            if self._lock is not None:
+                with self._lock, self.engine.begin() as conn:
+                    yield Tx(conn)
+            else:
+                with self.engine.begin() as conn:
+                    yield Tx(conn)
+        except IntegrityError:
+            # Only a race the locks do not cover can get here; nothing was written.
+            raise Conflict("A concurrent change conflicted with this request; nothing was changed. Retry it.",
+                           code="Conflict") from None
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def publish(self, payload: str) -> None:
+        """Tell every node of this store that something changed (PostgreSQL NOTIFY; no-op on SQLite)."""
+        if self.is_postgres:
             with self.engine.begin() as conn:
-                yield Tx(conn)
+                conn.execute(text("SELECT pg_notify('azmi', :p)"), {"p": payload[:7900]})
 
     def close(self) -> None:
         self.engine.dispose()
@@ -73,9 +93,19 @@ def _principal(row) -> Principal:  # type: ignore[no-untyped-def]
     return Principal(row.object_id, row.client_id, row.display_name, row.kind, row.mi_resource_id, row.created_at)
 
 
+CONTROL_LOCK = 0x636F6E74  # "cont": one lock for every control-plane change
+
+
 class Tx(RbacRows, KeyVaultRows, BlobRows):
     def __init__(self, conn: Connection) -> None:
         self.c = conn
+
+    def lock_control_plane(self) -> None:
+        """Serialise control-plane changes across nodes, so limits and uniqueness hold under concurrency.
+
+        SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL takes a transaction advisory lock."""
+        if self.c.dialect.name == "postgresql":
+            self.c.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CONTROL_LOCK})
 
     # -- meta ---------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

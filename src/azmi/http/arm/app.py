@@ -26,6 +26,7 @@ from azmi.http.arm import admin, authorization, render, resources
 from azmi.http.arm.environment import workload_environment
 from azmi.http.arm.paths import Match, match
 from azmi.http.endpoints import Endpoints
+from azmi.http.wire import HEALTH_PATHS, health
 from azmi.ids import parse_resource_id
 from azmi.services.system import Services
 
@@ -65,6 +66,9 @@ def create_arm_app(svc: Services, endpoints: Endpoints, trust_bundle: str) -> St
         return resources.handle(svc, caller, method, m, version, body)
 
     async def dispatch(request: Request) -> Response:
+        if request.url.path in HEALTH_PATHS:
+            res = await run_in_threadpool(health, request.url.path, svc.ready)
+            return Response(res.body, res.status, media_type="application/json")
         headers = {"x-ms-request-id": str(uuid.uuid4()), "x-ms-correlation-request-id": str(uuid.uuid4())}
         try:
             m = match(request.url.path)
