@@ -185,13 +185,15 @@ class Server:
                               text=True, timeout=timeout)
 
 
-def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
+def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None, port_base: bool = True) -> Server:
+    """`port_base=False`: the ports come from AZMI_*_PORT in `env` instead of `--port-base 0`."""
     data_dir.mkdir(parents=True, exist_ok=True)
     endpoints = data_dir / "endpoints.json"
     if endpoints.exists():
         endpoints.unlink()
+    ports = ["--port-base", "0"] if port_base else []
     proc = subprocess.Popen([sys.executable, "-m", "azmi.cli.main", "up", "--data-dir", str(data_dir),
-                             "--port-base", "0", *extra], env={**os.environ, **(env or {})},
+                             *ports, *extra], env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while not endpoints.exists():

@@ -96,6 +96,7 @@ class Settings:
     transient_statuses: tuple[int, ...] = (500, 503, 410)
     slow_response_ms: int = 0  # delay added to every identity-endpoint response
     fault_seed: int | None = None  # seed for the transient-failure dice, for reproducible runs
+    blob_dir: Path | None = None  # blob content (default <data dir>/blobs); nodes of one store must share it
 
     @property
     def database_url(self) -> str:
@@ -157,6 +158,8 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
         kw["tenant_id"] = parse_guid("AZMI_TENANT_ID", env["AZMI_TENANT_ID"])
     if env.get("AZMI_SUBSCRIPTION_ID"):
         kw["subscription_id"] = parse_guid("AZMI_SUBSCRIPTION_ID", env["AZMI_SUBSCRIPTION_ID"])
+    if env.get("AZMI_BLOB_DIR"):
+        kw["blob_dir"] = Path(env["AZMI_BLOB_DIR"]).expanduser()
     if env.get("AZMI_LOCATION"):
         kw["location"] = env["AZMI_LOCATION"]
     if env.get("AZMI_TOKEN_LIFETIME"):

@@ -67,6 +67,40 @@ def _write_private(path: Path, data: dict[str, object], mode: int) -> None:
     os.replace(tmp, path)
 
 
+def shared_tls(store: Store, data_dir: Path, host: str) -> TlsFiles:
+    """One CA for every node of a store: kept in the store (like the signing keys), copied to each node."""
+    with store.begin() as tx:
+        cert, key = tx.get_meta("tls_ca_cert"), tx.get_meta("tls_ca_key")
+    if cert and key:
+        for name, text in (("ca.pem", cert), ("ca-key.pem", key)):
+            path = data_dir / name
+            if not path.exists() or path.read_text() != text:
+                _write_text(path, text, 0o600 if name == "ca-key.pem" else 0o644)
+    tls = ensure_tls(data_dir, [host])
+    if not (cert and key):
+        with store.begin() as tx:
+            tx.lock_control_plane()
+            if tx.get_meta("tls_ca_cert") is None:
+                tx.set_meta("tls_ca_cert", tls.ca_cert.read_text())
+                tx.set_meta("tls_ca_key", (data_dir / "ca-key.pem").read_text())
+        return shared_tls(store, data_dir, host) if _raced(store, tls) else tls
+    return tls
+
+
+def _raced(store: Store, tls: TlsFiles) -> bool:
+    """Another node stored its CA first: adopt that one."""
+    with store.begin() as tx:
+        return tx.get_meta("tls_ca_cert") != tls.ca_cert.read_text()
+
+
+def _write_text(path: Path, text: str, mode: int) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 class _FastListener:
     """The identity endpoints' own HTTP server (fastserver.py), with the uvicorn.Server interface Runner uses."""
 
@@ -132,12 +166,13 @@ async def serve(settings: Settings, *, clock: Clock | None = None,
                 on_ready: Callable[[Azmi], None] | None = None) -> None:
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tls = ensure_tls(data_dir, [settings.host])
-    sockets = {name: bind(settings.host, getattr(settings.ports, name)) for name in SURFACES}
+    store = Store(settings.database_url)
+    tls = shared_tls(store, data_dir, settings.host)
+    # the blob listener is shared by every node on one host, as the vaults' are (SO_REUSEPORT)
+    sockets = {name: bind(settings.host, getattr(settings.ports, name), share=name == "blob") for name in SURFACES}
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     endpoints = Endpoints(**{name: f"{'https' if name in HTTPS_SURFACES else 'http'}://{shown_host}:"
                                    f"{sock.getsockname()[1]}" for name, sock in sockets.items()})
-    store = Store(settings.database_url)
     azmi = create_app(settings, store, clock or SystemClock(), endpoints, str(tls.bundle))
     azmi.services.start_change_feed()
     runner = Runner(settings, tls)

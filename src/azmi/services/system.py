@@ -75,7 +75,7 @@ def build_services(settings: Settings, store: Store, clock: Clock, blob_base: st
     authz = Authorizer(store, clock)
     keyvault = KeyVaultService(store, clock, authz, settings.tenant_id)
     listeners: list[Callable[[], None]] = []
-    blobs = BlobService(store, clock, BlobFiles(None if settings.in_memory else settings.data_dir / "blobs"))
+    blobs = BlobService(store, clock, BlobFiles(None if settings.in_memory else settings.blob_dir or settings.data_dir / "blobs"))
 
     def evict_resources(resource_keys: set[str], deleted_principals: set[str], everything: bool) -> None:
         if everything:
