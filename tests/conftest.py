@@ -84,19 +84,24 @@ def store_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-@pytest.fixture
-def wire(tmp_path: Path, store_url: str) -> Iterator[Wire]:
-    settings = Settings(data_dir=tmp_path, in_memory=True)
+def make_wire(tmp_path: Path, store_url: str = "sqlite://", **overrides: Any) -> Iterator[Wire]:
+    """An in-process azmi on a FixedClock, with Settings overrides; use with `yield from`."""
+    settings = Settings(data_dir=tmp_path, in_memory=True, **overrides)
     clock = FixedClock(1_800_000_000.0)
     endpoints = Endpoints("https://arm.test", "https://login.test", "http://imds.test", "http://appsvc.test")
     store = Store(store_url)
     azmi = create_app(settings, store, clock, endpoints, str(tmp_path / "ca-bundle.pem"))
-    clients = {name: TestClient(app, base_url=getattr(endpoints, name)) for name, app in azmi.apps.items()
-               if name != "keyvault"}  # a vault's client needs its vaultUri: TestClient(app, base_url=uri)
+    clients = {name: TestClient(azmi.apps[name], base_url=getattr(endpoints, name))
+               for name in ("arm", "login", "imds", "appservice")}  # a vault's client needs its vaultUri
     op = azmi.services.operator
     token, _ = op.token(op_client_id(), op.secret, "https://management.azure.com/")
     yield Wire(azmi, clock, clients["arm"], clients["login"], clients["imds"], clients["appservice"], token, settings)
     store.close()
+
+
+@pytest.fixture
+def wire(tmp_path: Path, store_url: str) -> Iterator[Wire]:
+    yield from make_wire(tmp_path, store_url)
 
 
 def op_client_id() -> str:

@@ -14,16 +14,9 @@ from typing import Any, Iterator
 import httpx
 import jwt
 
-from starlette.testclient import TestClient
 
-from azmi.clock import FixedClock
-from azmi.http.app import create_app
-from azmi.http.endpoints import Endpoints
 from azmi.ids import parse_resource_id
-from azmi.settings import Settings
-from azmi.store import Store
-from azmi.tokens.claims import AZURE_CLI_APP_ID
-from tests.conftest import API, TYPES, Wire
+from tests.conftest import API, TYPES, Wire, make_wire
 
 API = {**API, "logic": "2019-05-01", "apim": "2024-05-01", "aks": "2025-01-01"}
 TYPES = {**TYPES, "logic": "Microsoft.Logic/workflows", "apim": "Microsoft.ApiManagement/service",
@@ -40,17 +33,7 @@ def unique(prefix: str) -> str:
 
 def build_wire(tmp_path: Path, **overrides: Any) -> Iterator[Wire]:
     """Like the `wire` fixture, with Settings overrides (low limits, short lifetimes); use with `yield from`."""
-    settings = Settings(data_dir=tmp_path, in_memory=True, **overrides)
-    clock = FixedClock(1_800_000_000.0)
-    endpoints = Endpoints("https://arm.test", "https://login.test", "http://imds.test", "http://appsvc.test")
-    store = Store("sqlite://")
-    azmi = create_app(settings, store, clock, endpoints, str(tmp_path / "ca-bundle.pem"))
-    clients = {n: TestClient(azmi.apps[n], base_url=getattr(endpoints, n))
-               for n in ("arm", "login", "imds", "appservice")}
-    op = azmi.services.operator
-    token, _ = op.token(AZURE_CLI_APP_ID, op.secret, "https://management.azure.com/")
-    yield Wire(azmi, clock, clients["arm"], clients["login"], clients["imds"], clients["appservice"], token, settings)
-    store.close()
+    yield from make_wire(tmp_path, **overrides)
 
 
 # -- ARM as the operator ---------------------------------------------------------------------------

@@ -158,3 +158,17 @@ def test_run_propagates_exit_code_and_environment(arm: FakeArm, monkeypatch: pyt
 def test_run_unknown_command_exits_127(arm: FakeArm) -> None:
     result = invoke("run", "-g", "rg1", "-n", "vm1", "--", "/nonexistent/tool")
     assert result.exit_code == 127 and "command not found" in result.stderr
+
+
+def test_ca_show_prints_the_ca_path_and_its_pem(tmp_path):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from azmi.cli.main import cli
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--data-dir", str(tmp_path), "ca", "show"])
+    assert out.exit_code == 0 and out.output.strip() == str(tmp_path / "ca.pem")
+    pem = runner.invoke(cli, ["--data-dir", str(tmp_path), "ca", "show", "--pem"])
+    assert pem.output.startswith("-----BEGIN CERTIFICATE-----")
+    missing = runner.invoke(cli, ["--data-dir", str(tmp_path / "nope"), "ca", "show"])
+    assert missing.exit_code == 1 and "azmi up" in missing.output

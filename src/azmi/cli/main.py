@@ -23,6 +23,7 @@ from azmi.cli.keyvault_secret import secret
 from azmi.cli.lab import lab
 from azmi.cli.role import role
 from azmi.cli.storage import storage
+from azmi.cli.tls import ca
 from azmi.cli.runenv import env, run
 from azmi.cli.vm import vm
 from azmi.cli.webapp import functionapp, webapp
@@ -48,6 +49,7 @@ for command in (account, group, vm, webapp, functionapp, container, identity, ro
                 fault, clock, lab):
     cli.add_command(command)
 cli.add_command(storage)
+cli.add_command(ca)
 
 try:
     from azmi.cli.up import up
