@@ -53,6 +53,13 @@ def wrk(url: str, *, seconds: float, connections: int = 32, threads: int = 1, he
     return Load(rps, p50, p99, errors)
 
 
+def wrk_together(urls: list[str], **kwargs: object) -> list[Load]:
+    """Several wrk runs at the same time (one per target), for a combined-throughput figure."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        return list(pool.map(lambda u: wrk(u, **kwargs), urls))  # type: ignore[arg-type]
+
+
 class Nginx:
     """nginx serving fixed files for the same URLs, over HTTP and HTTPS (azmi's own certificate)."""
 
