@@ -31,13 +31,18 @@ def populate(db_url: str, identities: int, assignments: int) -> None:
             tx.put_resource(Resource(rid, "eastus", principal=p, binding_key=new_secret(),
                                      identity_header=new_secret()), exists=False)
             principals.append(p.object_id)
+        # Spread over subscriptions of 4,000 assignments each, the per-subscription limit Azure (and azmi) enforce.
         role_ids = [r.id for r in roles.BUILT_IN]
-        scope = f"/subscriptions/{sub}/resourceGroups/{rg}"
+        per_sub = 4000
         for i in range(assignments):
+            if i % per_sub == 0:
+                extra_sub = str(uuid.UUID(int=0xB0000 + i // per_sub))
+                tx.insert_subscription(Subscription(extra_sub, f"population-{i // per_sub}", DEFAULT_TENANT))
+                tx.put_group(group_key(extra_sub, rg), ResourceGroup(extra_sub, rg, "eastus"), exists=False)
             name = str(uuid.uuid4())
             principal = principals[i % len(principals)] if principals else str(uuid.uuid4())
             role = role_ids[(i // max(len(principals), 1)) % len(role_ids)]
-            target = scope if i < len(principals) * len(role_ids) else f"{scope}/providers/Microsoft.KeyVault/vaults/v{i}"
+            target = f"/subscriptions/{extra_sub}/resourceGroups/{rg}"
             tx.insert_assignment(Assignment(f"{target}/providers/Microsoft.Authorization/roleAssignments/{name}", name,
-                                            target, role, principal, "ServicePrincipal"), sub)
+                                            target, role, principal, "ServicePrincipal"), extra_sub)
     store.close()

@@ -42,6 +42,8 @@ def wrk(url: str, *, seconds: float, connections: int = 32, threads: int = 1, he
         subprocess.run(base + [f"-d{max(warmup, 1):.0f}s", url], capture_output=True, text=True, timeout=120)
     out = subprocess.run(base + [f"-d{max(seconds, 1):.0f}s", url], capture_output=True, text=True, timeout=600).stdout
     Path(f.name).unlink()
+    if not re.search(r"\n\s+50%\s+[\d.]+(us|ms|s)\n", out):
+        raise RuntimeError(f"wrk completed no request against {url}:\n{out[-1500:]}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
