@@ -48,6 +48,9 @@ class BlobService:
         self._salt = 0
 
     # -- accounts ------------------------------------------------------------------------------------
+    def cached_account(self, name: str) -> Account | None:
+        return self._accounts.get(name)
+
     def account(self, name: str) -> Account | None:
         hit = self._accounts.get(name)
         if hit is not None:

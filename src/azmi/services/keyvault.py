@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 from azmi.clock import Clock
 from azmi.domain.keyvault import SECRET_OPERATIONS, SUGGESTED_ROLE, AccessPolicy, parse_policies
@@ -54,6 +54,9 @@ class KeyVaultService:
         self._tenant = tenant_id
         self._lock = threading.Lock()
         self._by_port: dict[int, Vault] = {}
+        # live secrets by (vault, name): reads are served from memory, every write forgets its entry
+        self._secrets: dict[tuple[str, str], tuple[SecretName, list[SecretVersion]]] = {}
+        self.publish: Callable[[str, str], None] | None = None  # tells other nodes (the change feed)
 
     # -- which vault ---------------------------------------------------------------------------------------
     def vault_at(self, port: int) -> Vault | None:
@@ -75,9 +78,19 @@ class KeyVaultService:
         with self._store.begin() as tx:
             return set(tx.vault_ports())
 
+    def cached_vault(self, port: int) -> Vault | None:
+        return self._by_port.get(port)
+
     def evict(self) -> None:
         with self._lock:
             self._by_port.clear()
+            self._secrets.clear()
+
+    def forget(self, vault_key: str, name: str, publish: bool = True) -> None:
+        with self._lock:
+            self._secrets.pop((vault_key, name.lower()), None)
+        if publish and self.publish is not None:
+            self.publish(vault_key, name.lower())
 
     # -- who may ---------------------------------------------------------------------------------------------
     def authorize(self, v: Vault, claims: dict[str, Any], op: str, secret: str | None = None) -> None:
@@ -130,16 +143,29 @@ class KeyVaultService:
                 n = SecretName(name)
                 tx.put_secret_name(v.key, name.lower(), n, exists=False)
             tx.insert_secret_version(v.key, name.lower(), ver)
+        self.forget(v.key, name)
         return n, ver
 
     def get_secret(self, v: Vault, name: str, version: str | None) -> tuple[SecretName, SecretVersion]:
-        with self._store.begin() as tx:
-            n, versions = self._live(tx, v, name)
+        key = (v.key, check_name(name).lower())
+        hit = self._secrets.get(key)
+        if hit is None:
+            with self._store.begin() as tx:
+                hit = self._live(tx, v, name)
+            with self._lock:
+                self._secrets[key] = hit
+        n, versions = hit
         ver = self._pick(versions, name, version)
         if not ver.enabled:
             raise Forbidden("Operation get is not allowed on a disabled secret.", code="Forbidden",
                             inner="SecretDisabled")
         return n, ver
+
+    def get_cached(self, v: Vault, name: str, version: str | None) -> tuple[SecretName, SecretVersion] | None:
+        """The answer without touching the store, when the secret is in memory (else None)."""
+        if (v.key, name.lower()) not in self._secrets:
+            return None
+        return self.get_secret(v, name, version)
 
     def _pick(self, versions: list[SecretVersion], name: str, version: str | None) -> SecretVersion:
         if not version:
@@ -167,6 +193,7 @@ class KeyVaultService:
                           nbf=attrs.nbf if attrs.nbf is not None else ver.nbf,
                           exp=attrs.exp if attrs.exp is not None else ver.exp, updated=int(self._clock.now()))
             tx.update_secret_version(v.key, name.lower(), ver)
+        self.forget(v.key, name)
         return n, ver
 
     def list_secrets(self, v: Vault) -> list[tuple[SecretName, SecretVersion]]:
@@ -189,6 +216,7 @@ class KeyVaultService:
             n, versions = self._live(tx, v, name)
             n = replace(n, deleted_at=now, scheduled_purge=now + RETENTION_DAYS * 86400)
             tx.put_secret_name(v.key, name.lower(), n, exists=True)
+        self.forget(v.key, name)
         return n, versions[-1]
 
     def _deleted(self, tx: Tx, v: Vault, name: str) -> tuple[SecretName, list[SecretVersion]]:
@@ -210,12 +238,14 @@ class KeyVaultService:
         with self._store.begin() as tx:
             self._deleted(tx, v, name)
             tx.delete_secret(v.key, name.lower())
+        self.forget(v.key, name)
 
     def recover(self, v: Vault, name: str) -> tuple[SecretName, SecretVersion]:
         with self._store.begin() as tx:
             n, versions = self._deleted(tx, v, name)
             n = replace(n, deleted_at=None, scheduled_purge=None)
             tx.put_secret_name(v.key, name.lower(), n, exists=True)
+        self.forget(v.key, name)
         return n, versions[-1]
 
     def backup(self, v: Vault, name: str) -> str:
@@ -240,4 +270,5 @@ class KeyVaultService:
             tx.put_secret_name(v.key, name.lower(), n, exists=False)
             for x in versions:
                 tx.insert_secret_version(v.key, name.lower(), x)
+        self.forget(v.key, name)
         return n, versions[-1]

@@ -103,6 +103,8 @@ def build_services(settings: Settings, store: Store, clock: Clock, blob_base: st
             authz.evict(event.get("principal"), roles=bool(event.get("roles")), publish=False)
         elif kind == "keys":
             keyring.reload()
+        elif kind == "secret":
+            keyvault.forget(str(event.get("vault")), str(event.get("name")), publish=False)
         elif kind == "all":
             evict_resources(set(), set(), True)
             authz.evict(None, roles=True, publish=False)
@@ -116,6 +118,7 @@ def build_services(settings: Settings, store: Store, clock: Clock, blob_base: st
     authz.publish = lambda principal, roles: store.publish(
         feed.encode({"kind": "authz", "principal": principal, "roles": roles}))
     keyring.on_rotate = lambda: store.publish(feed.encode({"kind": "keys"}))
+    keyvault.publish = lambda vault, name: store.publish(feed.encode({"kind": "secret", "vault": vault, "name": name}))
     control = ControlPlane(settings, store, clock, on_change, VaultRules(settings, port_allocator(settings)), storage)
     control.bootstrap()
     control.refresh_storage_endpoints()

@@ -63,7 +63,7 @@ def create_blob_app(svc: Services, login_authority: str) -> Starlette:
         try:
             query = single_query(request)
             name, op = route(request.method, request.url.path, query)
-            acct = await run_in_threadpool(svc.blobs.account, name)
+            acct = svc.blobs.cached_account(name) or await run_in_threadpool(svc.blobs.account, name)
             if acct is None:
                 raise e.NotFound("The specified resource does not exist.", code="ResourceNotFound")
             headers["x-ms-version"] = rules.check_version(version)
