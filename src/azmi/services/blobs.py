@@ -124,15 +124,20 @@ class BlobService:
 
     # -- blobs ---------------------------------------------------------------------------------------
     def blob(self, a: Account, container: str, name: str, cond: Conditions | None = None) -> BlobProps:
+        with self._store.begin() as tx:
+            return self._existing(tx, a, container, name, cond, read=True)
+
+    def _existing(self, tx: Tx, a: Account, container: str, name: str, cond: Conditions | None,
+                  *, read: bool) -> BlobProps:
+        """The blob, after the name checks, its container's existence and the request's conditions."""
         rules.check_container(container)
         rules.check_blob_name(name)
-        with self._store.begin() as tx:
-            self._container(tx, a, container)
-            b = tx.blob(a.name, container, name)
+        self._container(tx, a, container)
+        b = tx.blob(a.name, container, name)
         if b is None:
             raise blob_missing()
-        if cond is not None:
-            rules.check_conditions(cond, b.etag, b.modified, read=True)
+        if cond is not None and (read or cond.any):
+            rules.check_conditions(cond, b.etag, b.modified, read=read)
         return b
 
     def content(self, a: Account, b: BlobProps, start: int, length: int) -> Iterator[bytes]:
@@ -262,15 +267,8 @@ class BlobService:
         return current, committed, uncommitted
 
     def delete_blob(self, a: Account, container: str, name: str, cond: Conditions) -> None:
-        rules.check_container(container)
-        rules.check_blob_name(name)
         with self._store.begin() as tx:
-            self._container(tx, a, container)
-            b = tx.blob(a.name, container, name)
-            if b is None:
-                raise blob_missing()
-            if cond.any:
-                rules.check_conditions(cond, b.etag, b.modified, read=False)
+            self._existing(tx, a, container, name, cond, read=False)
             files = tx.delete_blob(a.name, container, name)
         self.files.remove(a.uid, files)
 
