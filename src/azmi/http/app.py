@@ -11,7 +11,7 @@ from azmi.http.arm import create_arm_app
 from azmi.http.blob import create_blob_app
 from azmi.http.endpoints import Endpoints
 from azmi.http.imds import ImdsHandler
-from azmi.http.keyvault import create_keyvault_app
+from azmi.http.keyvault import MAX_BODY as VAULT_MAX_BODY, create_keyvault_handler
 from azmi.http.login import create_login_app
 from azmi.http.wire import AsgiAdapter
 from azmi.services.system import Services, build_services
@@ -35,7 +35,7 @@ def create_app(settings: Settings, store: Store, clock: Clock, endpoints: Endpoi
         "login": create_login_app(services, endpoints),
         "imds": AsgiAdapter(ImdsHandler(services)),
         "appservice": AsgiAdapter(AppServiceHandler(services)),
-        "keyvault": create_keyvault_app(services, endpoints.login),
+        "keyvault": AsgiAdapter(create_keyvault_handler(services, endpoints.login), max_body=VAULT_MAX_BODY + 1),
         "blob": create_blob_app(services, endpoints.login),
     }
     return Azmi(services, endpoints, apps)

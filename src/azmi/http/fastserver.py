@@ -18,8 +18,8 @@ from azmi.http.wire import Handler, WireResponse, json_response, make_request
 
 MAX_HEAD = 16 * 1024
 MAX_BODY = 64 * 1024
-REASONS = {200: b"OK", 400: b"Bad Request", 401: b"Unauthorized", 403: b"Forbidden", 404: b"Not Found",
-           405: b"Method Not Allowed", 410: b"Gone", 413: b"Payload Too Large", 429: b"Too Many Requests",
+REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 401: b"Unauthorized", 403: b"Forbidden", 404: b"Not Found",
+           405: b"Method Not Allowed", 409: b"Conflict", 410: b"Gone", 413: b"Payload Too Large", 429: b"Too Many Requests",
            431: b"Request Header Fields Too Large", 500: b"Internal Server Error", 503: b"Service Unavailable"}
 
 
@@ -33,9 +33,12 @@ def encode(res: WireResponse, keep_alive: bool) -> bytes:
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, handler: Handler, connections: set["_Connection"]) -> None:
+    def __init__(self, handler: Handler, connections: set["_Connection"], max_body: int) -> None:
         self.handler = handler
         self.connections = connections
+        self.max_body = max_body
+        self.port = 0
+        self.body: list[bytes] = []
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.url = b""
@@ -48,6 +51,8 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.connections.add(self)
+        sockname = transport.get_extra_info("sockname")
+        self.port = int(sockname[1]) if sockname else 0
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
@@ -63,7 +68,7 @@ class _Connection(asyncio.Protocol):
 
     # -- parser callbacks ------------------------------------------------------------------------------------
     def on_message_begin(self) -> None:
-        self.url, self.headers, self.head_size, self.body_size = b"", [], 0, 0
+        self.url, self.headers, self.head_size, self.body_size, self.body = b"", [], 0, 0, []
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -75,15 +80,16 @@ class _Connection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         self.body_size += len(body)
-        if self.body_size > MAX_BODY:
+        if self.body_size > self.max_body:
             raise httptools.HttpParserError("body too large")
+        self.body.append(body)
 
     def on_message_complete(self) -> None:
         keep_alive = self.parser.should_keep_alive()
         method = self.parser.get_method().decode("latin-1")
         parsed = httptools.parse_url(self.url)
         req = make_request(method, unquote((parsed.path or b"/").decode("latin-1")),
-                           (parsed.query or b"").decode("latin-1"), self.headers)
+                           (parsed.query or b"").decode("latin-1"), self.headers, b"".join(self.body), self.port)
         try:
             result = self.handler(req)
         except Exception:  # never a dropped connection: answer in JSON, keep serving
@@ -125,14 +131,17 @@ class _Connection(asyncio.Protocol):
 class FastServer:
     """One listening socket served by a wire handler."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, max_body: int = MAX_BODY, ssl: Any = None) -> None:
         self.handler = handler
+        self.max_body = max_body
+        self.ssl = ssl
         self.connections: set[_Connection] = set()
         self.server: asyncio.base_events.Server | None = None
 
     async def start(self, sock: Any) -> None:
         loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(lambda: _Connection(self.handler, self.connections), sock=sock)
+        self.server = await loop.create_server(lambda: _Connection(self.handler, self.connections, self.max_body),
+                                               sock=sock, ssl=self.ssl)
 
     async def stop(self) -> None:
         if self.server is not None:

@@ -8,21 +8,18 @@ access policy), then the body. Nothing is read or changed before authorization p
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import uuid
-from typing import Any
+from typing import Any, Awaitable
 
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from azmi import errors as e
 from azmi.domain.secrets import RETENTION_DAYS, SecretName, SecretVersion
 from azmi.http import errors as wire_errors
+from azmi.http.wire import JSON, Handler, WireRequest, WireResponse
 from azmi.services.keyvault import Vault
 from azmi.services.system import Services
 
@@ -96,7 +93,7 @@ def bundle(v: Vault, n: SecretName, ver: SecretVersion, *, value: bool = True) -
     return body
 
 
-def page(v: Vault, request: Request, version: str, rows: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
+def page(v: Vault, path: str, version: str, rows: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
     try:
         size = int(query.get("maxresults", MAX_RESULTS))
         start = int(base64.urlsafe_b64decode(query["$skiptoken"] + "==").decode()) if "$skiptoken" in query else 0
@@ -108,11 +105,12 @@ def page(v: Vault, request: Request, version: str, rows: list[dict[str, Any]], q
     link = None
     if end < len(rows):
         token = base64.urlsafe_b64encode(str(end).encode()).decode().rstrip("=")
-        link = f"{v.uri.rstrip('/')}{request.url.path}?api-version={version}&$skiptoken={token}&maxresults={size}"
+        link = f"{v.uri.rstrip('/')}{path}?api-version={version}&$skiptoken={token}&maxresults={size}"
     return {"value": rows[start:end], "nextLink": link}
 
 
-def create_keyvault_app(svc: Services, login_authority: str) -> Starlette:
+def create_keyvault_handler(svc: Services, login_authority: str) -> Handler:
+    """The vault surface as a wire handler (served by fastserver.py under TLS, or by AsgiAdapter in tests)."""
     kv = svc.keyvault
     tenant = svc.settings.tenant_id
 
@@ -127,7 +125,7 @@ def create_keyvault_app(svc: Services, login_authority: str) -> Starlette:
             parts.append('error="invalid_token"')
         return ", ".join(parts)
 
-    def run(v: Vault, op: str, name: str | None, version: str | None, body: Any, request: Request,
+    def run(v: Vault, op: str, name: str | None, version: str | None, body: Any, path: str,
             api: str, query: dict[str, str]) -> tuple[int, Any]:
         if op == "set":
             return 200, bundle(v, *kv.set_secret(v, name or "", body))
@@ -136,9 +134,9 @@ def create_keyvault_app(svc: Services, login_authority: str) -> Starlette:
         if op == "update":
             return 200, bundle(v, *kv.update_secret(v, name or "", version, body), value=False)
         if op == "list":
-            return 200, page(v, request, api, [item(v, n, x, with_version=False) for n, x in kv.list_secrets(v)], query)
+            return 200, page(v, path, api, [item(v, n, x, with_version=False) for n, x in kv.list_secrets(v)], query)
         if op == "versions":
-            return 200, page(v, request, api, [item(v, n, x, with_version=True)
+            return 200, page(v, path, api, [item(v, n, x, with_version=True)
                                                for n, x in kv.list_versions(v, name or "")], query)
         if op == "delete":
             return 200, bundle(v, *kv.delete_secret(v, name or ""), value=False)
@@ -148,7 +146,7 @@ def create_keyvault_app(svc: Services, login_authority: str) -> Starlette:
             rows = [{**item(v, n, x, with_version=False), "recoveryId": f"{v.uri.rstrip('/')}/deletedsecrets/{n.name}",
                      "deletedDate": int(n.deleted_at or 0), "scheduledPurgeDate": int(n.scheduled_purge or 0)}
                     for n, x in kv.list_deleted(v)]
-            return 200, page(v, request, api, rows, query)
+            return 200, page(v, path, api, rows, query)
         if op == "purge":
             kv.purge(v, name or "")
             return 204, None
@@ -158,20 +156,41 @@ def create_keyvault_app(svc: Services, login_authority: str) -> Starlette:
             return 200, {"value": kv.backup(v, name or "")}
         return 200, bundle(v, *kv.restore(v, body), value=False)
 
-    async def dispatch(request: Request) -> Response:
-        port = request.url.port or 443
-        v = kv.cached_vault(port) or await run_in_threadpool(kv.vault_at, port)
+    def respond(status: int, out: Any, hdrs: dict[str, str]) -> WireResponse:
+        pairs = [(k.encode(), v.encode()) for k, v in hdrs.items()]
+        if out is None:
+            return WireResponse(status, b"", pairs)
+        return WireResponse(status, json.dumps(out).encode(), [JSON] + pairs)
+
+    def failure(err: e.AzmiError, hdrs: dict[str, str]) -> WireResponse:
+        return respond(*wire_errors.keyvault(err), hdrs)
+
+    def handle(req: WireRequest) -> WireResponse | Awaitable[WireResponse]:
+        port = req.port or 443
+        v = kv.cached_vault(port)
+        if v is None:
+            return later(req, port)
+        return with_vault(req, v)
+
+    async def later(req: WireRequest, port: int) -> WireResponse:
+        v = await asyncio.to_thread(kv.vault_at, port)
+        if v is None:
+            return failure(e.NotFound("No key vault is served at this address.", code="VaultNotFound"), headers(None))
+        result = with_vault(req, v)
+        return result if isinstance(result, WireResponse) else await result
+
+    def with_vault(req: WireRequest, v: Vault) -> WireResponse | Awaitable[WireResponse]:
         hdrs = headers(v)
         try:
-            if v is None:
-                raise e.NotFound("No key vault is served at this address.", code="VaultNotFound")
             try:
-                claims = svc.authn.authenticate(request.headers.get("authorization"), VAULT_AUDIENCES)
+                claims = svc.authn.authenticate(req.header("authorization"), VAULT_AUDIENCES)
             except e.Unauthenticated as err:
                 hdrs["WWW-Authenticate"] = challenge(err)
                 raise
+            if req.too_long:
+                raise e.InvalidInput("The request URI is too long.", code="BadParameter")
             query: dict[str, str] = {}
-            for k, val in request.query_params.multi_items():
+            for k, val in req.query_pairs:
                 if k in query:
                     raise e.InvalidInput(f"The query parameter '{k}' is repeated.", code="BadParameter")
                 query[k] = val
@@ -181,29 +200,32 @@ def create_keyvault_app(svc: Services, login_authority: str) -> Starlette:
             if api not in API_VERSIONS:
                 raise e.InvalidInput(f"The specified version ({api}) is not recognized. Consider using the latest "
                                      "supported version (2026-04-01).", code="BadParameter")
-            op, name, version = route(request.method, [p for p in request.url.path.split("/") if p])
+            op, name, version = route(req.method, [p for p in req.path.split("/") if p])
             kv.authorize(v, claims, op, name)
-            body = await _body(request) if request.method in ("PUT", "PATCH") or op == "restore" else None
+            body = _body(req.body) if req.method in ("PUT", "PATCH") or op == "restore" else None
             cached = kv.get_cached(v, name or "", version) if op == "get" else None
-            if cached is not None:  # the hot read: answered from memory, no thread hop, no store
-                status, out = 200, bundle(v, *cached)
-            else:
-                status, out = await run_in_threadpool(run, v, op, name, version, body, request, api, query)
+            if cached is not None:  # the hot read: answered from memory, in the event loop, no store
+                return respond(200, bundle(v, *cached), hdrs)
         except e.AzmiError as err:
-            status, out = wire_errors.keyvault(err)
+            return failure(err, hdrs)
+        return in_thread(v, op, name, version, body, req.path, api, query, hdrs)
+
+    async def in_thread(v: Vault, op: str, name: str | None, version: str | None, body: Any, path: str, api: str,
+                        query: dict[str, str], hdrs: dict[str, str]) -> WireResponse:
+        try:
+            status, out = await asyncio.to_thread(run, v, op, name, version, body, path, api, query)
+        except e.AzmiError as err:
+            return failure(err, hdrs)
         except Exception:  # never a bare 500 page: log it, answer in Key Vault's shape
-            log.exception("unexpected error on %s %s", request.method, request.url.path)
+            log.exception("unexpected error on %s %s", op, path)
             status, out = 500, {"error": {"code": "InternalServerError",
                                           "message": "The server encountered an internal error; see the azmi log."}}
-        if out is None:
-            return Response(status_code=status, headers=hdrs)
-        return Response(json.dumps(out), status, headers=hdrs, media_type="application/json; charset=utf-8")
+        return respond(status, out, hdrs)
 
-    return Starlette(routes=[Route("/{path:path}", dispatch, methods=["GET", "PUT", "PATCH", "DELETE", "POST"])])
+    return handle
 
 
-async def _body(request: Request) -> Any:
-    raw = await request.body()
+def _body(raw: bytes) -> Any:
     if len(raw) > MAX_BODY:
         raise e.InvalidInput("The request body is too large.", code="BadParameter")
     try:

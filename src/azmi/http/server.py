@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import ssl
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -104,8 +105,8 @@ def _write_text(path: Path, text: str, mode: int) -> None:
 class _FastListener:
     """The identity endpoints' own HTTP server (fastserver.py), with the uvicorn.Server interface Runner uses."""
 
-    def __init__(self, handler: Any) -> None:
-        self.fast = FastServer(handler)
+    def __init__(self, handler: Any, max_body: int, ssl_context: Any) -> None:
+        self.fast = FastServer(handler, max_body, ssl_context)
         self.started = False
         self._exit: asyncio.Event | None = None
 
@@ -135,8 +136,8 @@ class Runner:
         self.servers: dict[str, tuple[Any, asyncio.Task[None]]] = {}
 
     def start(self, name: str, app: Any, sock: socket.socket, https: bool) -> None:
-        if isinstance(app, AsgiAdapter) and not https:  # the identity endpoints: served without the ASGI cycle
-            listener = _FastListener(app.handler)
+        if isinstance(app, AsgiAdapter):  # identity endpoints and vaults: served without the ASGI cycle
+            listener = _FastListener(app.handler, app.max_body, self._ssl() if https else None)
             self.servers[name] = (listener, asyncio.create_task(listener.serve([sock])))
             return
         tls_args: dict[str, Any] = dict(ssl_certfile=str(self.tls.leaf_cert), ssl_keyfile=str(self.tls.leaf_key)) \
@@ -147,6 +148,11 @@ class Runner:
                                 timeout_graceful_shutdown=3, server_header=False, proxy_headers=False, **tls_args)
         server = _Server(config)
         self.servers[name] = (server, asyncio.create_task(server.serve(sockets=[sock])))
+
+    def _ssl(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(self.tls.leaf_cert), str(self.tls.leaf_key))
+        return context
 
     async def stop(self, name: str) -> None:
         server, task = self.servers.pop(name)
