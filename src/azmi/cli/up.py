@@ -72,6 +72,8 @@ def up(ctx: click.Context, data_dir: Path | None, in_memory: bool, db_url: str |
         click.echo(f"  login (Entra ID)     {ep.login}/{cfg.tenant_id}")
         click.echo(f"  IMDS                 {ep.imds}/<resource key>   (see: azmi env -g RG -n VM)")
         click.echo(f"  App Service          {ep.appservice}/msi/token")
+        click.echo(f"  Blob Storage         {ep.blob}/<account>")
+        click.echo("  Key Vault            one HTTPS port per vault (its properties.vaultUri)")
         click.echo(f"  tenant               {cfg.tenant_id}")
         click.echo(f"  subscription         {cfg.subscription_id}")
         click.echo(f"  data directory       {cfg.data_dir}{'  (state in memory)' if cfg.in_memory else ''}")
