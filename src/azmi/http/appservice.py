@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from functools import lru_cache
 import uuid
 from typing import Awaitable
 
 from azmi import errors as e
 from azmi.domain.selection import Selector
 from azmi.http import errors as wire_errors
-from azmi.http.wire import HEALTH_PATHS, WireRequest, WireResponse, duplicated, health, json_response
+from azmi.http.wire import HEALTH_PATHS, JSON, WireRequest, WireResponse, duplicated, encode_json, health, json_response
 from azmi.services.system import Services
 
 TOKEN_PATH = "/msi/token"
@@ -53,7 +54,8 @@ class AppServiceHandler:
 
     def _respond(self, req: WireRequest) -> WireResponse:
         try:
-            return json_response(*self._handle(req))
+            result = self._handle(req)
+            return result if isinstance(result, WireResponse) else json_response(*result)
         except e.AzmiError as err:
             return json_response(*wire_errors.appservice(err))
 
@@ -65,7 +67,7 @@ class AppServiceHandler:
             return json_response(*_error(failure.status, "An injected transient failure (azmi fault control)."))
         return self._respond(req)
 
-    def _handle(self, req: WireRequest) -> tuple[int, dict[str, object]]:
+    def _handle(self, req: WireRequest) -> tuple[int, dict[str, object]] | WireResponse:
         if req.path.rstrip("/").lower() != TOKEN_PATH:
             return _error(404, "Not found.")
         if req.method != "GET":
@@ -98,11 +100,15 @@ class AppServiceHandler:
             return _error(400, f"Only one of {', '.join(given)} can be specified.")
         selector = Selector(**{names[k]: params[k] for k in given})
         tok = self._tokens.issue(work, selector, resource)
-        body: dict[str, object] = {"access_token": tok.access_token, "expires_on": str(tok.expires_on),
-                                   "resource": tok.resource, "token_type": "Bearer",
-                                   "client_id": tok.principal.client_id}
-        if legacy:
-            when = dt.datetime.fromtimestamp(tok.expires_on, dt.timezone.utc)
-            body = {"access_token": tok.access_token, "expires_on": when.strftime("%m/%d/%Y %H:%M:%S +00:00"),
-                    "resource": tok.resource, "token_type": "Bearer"}
-        return 200, body
+        if not legacy:  # the body of a cached token never changes: encoded once
+            return WireResponse(200, _body_2019(tok.access_token, tok.expires_on, tok.resource,
+                                                tok.principal.client_id), [JSON])
+        when = dt.datetime.fromtimestamp(tok.expires_on, dt.timezone.utc)  # 2017-09-01: a date, as on Linux
+        return 200, {"access_token": tok.access_token, "expires_on": when.strftime("%m/%d/%Y %H:%M:%S +00:00"),
+                     "resource": tok.resource, "token_type": "Bearer"}
+
+
+@lru_cache(maxsize=4096)
+def _body_2019(access_token: str, expires_on: int, resource: str, client_id: str) -> bytes:
+    return encode_json({"access_token": access_token, "expires_on": str(expires_on), "resource": resource,
+                        "token_type": "Bearer", "client_id": client_id})
