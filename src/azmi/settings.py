@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 DEFAULT_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"  # any GUID; Microsoft's well-known tenant id shape
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-00000000a2a1"
@@ -141,6 +141,27 @@ def parse_statuses(name: str, value: str) -> tuple[int, ...]:
     return codes
 
 
+def _positive(name: str, value: str) -> int:
+    return parse_int(name, value, 1)
+
+
+# AZMI_* variable -> Settings field, with the strict parser for its kind of value
+_VARIABLES: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
+    ("AZMI_TOKEN_LIFETIME", "token_lifetime", parse_duration),
+    ("AZMI_TOKEN_REFRESH_MARGIN", "token_refresh_margin", parse_duration),
+    ("AZMI_KEY_ROTATION_INTERVAL", "key_rotation_interval", parse_duration),
+    ("AZMI_UAMI_PER_RESOURCE", "uami_per_resource", _positive),
+    ("AZMI_UAMI_PER_SUBSCRIPTION", "uami_per_subscription", _positive),
+    ("AZMI_IMDS_RATE_LIMIT", "imds_rate_limit", parse_int),
+    ("AZMI_IMDS_MAX_CONCURRENT", "imds_max_concurrent", parse_int),
+    ("AZMI_SLOW_RESPONSE_MS", "slow_response_ms", parse_int),
+    ("AZMI_RBAC_PROPAGATION_DELAY", "rbac_propagation_delay", parse_duration),
+    ("AZMI_TRANSIENT_FAILURE_RATE", "transient_failure_rate", parse_rate),
+    ("AZMI_TRANSIENT_STATUSES", "transient_statuses", parse_statuses),
+    ("AZMI_FAULT_SEED", "fault_seed", parse_int),
+)
+
+
 def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build Settings: the profile's values, then AZMI_* variables, then explicit overrides (CLI flags)."""
     env = os.environ if env is None else env
@@ -162,29 +183,9 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
         kw["blob_dir"] = Path(env["AZMI_BLOB_DIR"]).expanduser()
     if env.get("AZMI_LOCATION"):
         kw["location"] = env["AZMI_LOCATION"]
-    if env.get("AZMI_TOKEN_LIFETIME"):
-        kw["token_lifetime"] = parse_duration("AZMI_TOKEN_LIFETIME", env["AZMI_TOKEN_LIFETIME"])
-    if env.get("AZMI_TOKEN_REFRESH_MARGIN"):
-        kw["token_refresh_margin"] = parse_duration("AZMI_TOKEN_REFRESH_MARGIN", env["AZMI_TOKEN_REFRESH_MARGIN"])
-    if env.get("AZMI_KEY_ROTATION_INTERVAL"):
-        kw["key_rotation_interval"] = parse_duration("AZMI_KEY_ROTATION_INTERVAL", env["AZMI_KEY_ROTATION_INTERVAL"])
-    if env.get("AZMI_UAMI_PER_RESOURCE"):
-        kw["uami_per_resource"] = parse_int("AZMI_UAMI_PER_RESOURCE", env["AZMI_UAMI_PER_RESOURCE"], 1)
-    if env.get("AZMI_UAMI_PER_SUBSCRIPTION"):
-        kw["uami_per_subscription"] = parse_int("AZMI_UAMI_PER_SUBSCRIPTION", env["AZMI_UAMI_PER_SUBSCRIPTION"], 1)
-    for var, field_name in (("AZMI_IMDS_RATE_LIMIT", "imds_rate_limit"),
-                            ("AZMI_IMDS_MAX_CONCURRENT", "imds_max_concurrent"),
-                            ("AZMI_SLOW_RESPONSE_MS", "slow_response_ms")):
+    for var, field_name, parse in _VARIABLES:
         if env.get(var):
-            kw[field_name] = parse_int(var, env[var])
-    if env.get("AZMI_RBAC_PROPAGATION_DELAY"):
-        kw["rbac_propagation_delay"] = parse_duration("AZMI_RBAC_PROPAGATION_DELAY", env["AZMI_RBAC_PROPAGATION_DELAY"])
-    if env.get("AZMI_TRANSIENT_FAILURE_RATE"):
-        kw["transient_failure_rate"] = parse_rate("AZMI_TRANSIENT_FAILURE_RATE", env["AZMI_TRANSIENT_FAILURE_RATE"])
-    if env.get("AZMI_TRANSIENT_STATUSES"):
-        kw["transient_statuses"] = parse_statuses("AZMI_TRANSIENT_STATUSES", env["AZMI_TRANSIENT_STATUSES"])
-    if env.get("AZMI_FAULT_SEED"):
-        kw["fault_seed"] = parse_int("AZMI_FAULT_SEED", env["AZMI_FAULT_SEED"])
+            kw[field_name] = parse(var, env[var])
     ports = {}
     for name in ("arm", "login", "imds", "appservice", "keyvault", "blob"):
         var = f"AZMI_{name.upper()}_PORT"
