@@ -67,7 +67,6 @@ def throughput(args: argparse.Namespace, fx: target.Fixture, az: target.Azmi, ro
              "blob.bin", True, 0.20)
     finally:
         nginx.stop()
-    azurite_comparison(args, fx, az, rows)
 
 
 def azurite_comparison(args: argparse.Namespace, fx: target.Fixture, az: target.Azmi, rows: list[Row]) -> None:
@@ -192,6 +191,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="brief and small: proves the suite runs")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--only", default="", help="comma-separated figure groups to run: "
+                        "throughput,azurite,minting,caching,scale (default: all)")
     parser.add_argument("--nodes", type=int, choices=(1, 2), default=1,
                         help="2: also run two nodes on one PostgreSQL and report their combined throughput")
     args = parser.parse_args()
@@ -200,18 +201,24 @@ def main() -> int:
     if missing:
         print(f"missing tools: {', '.join(missing)} (bench/run installs them)", file=sys.stderr)
         return 2
+    groups = set(args.only.split(",")) if args.only else {"throughput", "azurite", "minting", "caching", "scale"}
     rows: list[Row] = []
     az = target.start()
     try:
         fx = target.build(az)
         rows.append(row("7. azmi up to ready", az.ready_seconds, None, "s", "<= 1 s", az.ready_seconds <= 1.0))
         rows.append(row("7a. RSS at idle", az.rss_kib() / 1024, None, "MiB", "reported", None))
-        throughput(args, fx, az, rows)
-        cold_minting(args, fx, rows)
-        client_caching(az, fx, rows, 50 if args.smoke else 1000)
+        if "throughput" in groups:
+            throughput(args, fx, az, rows)
+        if "azurite" in groups:
+            azurite_comparison(args, fx, az, rows)
+        if "minting" in groups:
+            cold_minting(args, fx, rows)
+        if "caching" in groups:
+            client_caching(az, fx, rows, 50 if args.smoke else 1000)
     finally:
         az.stop()
-    details = scale(args, rows)
+    details = scale(args, rows) if "scale" in groups else {}
     if args.nodes == 2:
         two_nodes(args, rows)
     rows.sort(key=lambda r: r["figure"])
