@@ -1,4 +1,4 @@
-"""Composition root: settings + store + clock -> services -> one ASGI app per surface."""
+"""Composition root: settings + store + clock -> services -> one ASGI app (or wire handler) per surface."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from azmi.clock import Clock
 from azmi.http.appservice import AppServiceHandler
 from azmi.http.arm import create_arm_app
-from azmi.http.blob import create_blob_app
+from azmi.http.blob import create_blob_handler
 from azmi.http.endpoints import Endpoints
 from azmi.http.imds import ImdsHandler
 from azmi.http.keyvault import MAX_BODY as VAULT_MAX_BODY, create_keyvault_handler
@@ -36,6 +36,6 @@ def create_app(settings: Settings, store: Store, clock: Clock, endpoints: Endpoi
         "imds": AsgiAdapter(ImdsHandler(services)),
         "appservice": AsgiAdapter(AppServiceHandler(services)),
         "keyvault": AsgiAdapter(create_keyvault_handler(services, endpoints.login), max_body=VAULT_MAX_BODY + 1),
-        "blob": create_blob_app(services, endpoints.login),
+        "blob": AsgiAdapter(create_blob_handler(services, endpoints.login), streaming=True),
     }
     return Azmi(services, endpoints, apps)

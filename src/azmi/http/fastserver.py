@@ -1,23 +1,30 @@
-"""A small HTTP/1.1 server for the identity endpoints: httptools parsing straight into a wire handler.
+"""A small HTTP/1.1 server for the data-plane endpoints: httptools parsing straight into a wire handler.
 
-Why not the ASGI server here: a cached token must cost as little as possible (the benchmark's
-first figure); the generic ASGI cycle costs several times the handler itself. This server keeps
-what HTTP/1.1 clients need — keep-alive, pipelining in order, Content-Length bodies (read and
-ignored), `Connection: close`, 400 on unparsable input, size limits — and nothing else.
+Why not the ASGI server here: a cached token or a small blob must cost as little as possible (the
+benchmark's figures); the generic ASGI cycle costs several times the handler itself. This server
+keeps what HTTP/1.1 clients need — keep-alive, pipelining in order, Content-Length and chunked
+bodies, `Expect: 100-continue`, `Connection: close`, 400 on unparsable input, size limits, flow
+control both ways — and nothing else.
+
+Two kinds of handler: a buffered one is called with the whole body (at most `max_body`); a
+streaming one (Blob) is called as soon as the head is parsed, with the body as an async iterator.
+A body its handler did not read is discarded, so the connection stays usable.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections import deque
+from typing import Any, AsyncIterator
 from urllib.parse import unquote
 
 import httptools
 
-from azmi.http.wire import Handler, WireResponse, json_response, make_request
+from azmi.http.wire import BodyIncomplete, Handler, WireResponse, json_response, make_request
 
 MAX_HEAD = 16 * 1024
 MAX_BODY = 64 * 1024
+HIGH_WATER = 1024 * 1024  # buffered request body past which reading pauses (streaming handlers)
 REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 401: b"Unauthorized", 403: b"Forbidden", 404: b"Not Found",
            405: b"Method Not Allowed", 409: b"Conflict", 410: b"Gone", 413: b"Payload Too Large", 429: b"Too Many Requests",
            431: b"Request Header Fields Too Large", 500: b"Internal Server Error", 503: b"Service Unavailable"}
@@ -26,17 +33,78 @@ REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 401: b"Unauthori
 def encode(res: WireResponse, keep_alive: bool) -> bytes:
     head = [b"HTTP/1.1 %d %s" % (res.status, REASONS.get(res.status, b"Unknown"))]
     head += [k + b": " + v for k, v in res.headers]
-    head.append(b"content-length: %d" % len(res.body))
+    if res.status not in (204, 304):  # RFC 9110: no Content-Length on these
+        head.append(b"content-length: %d" % res.content_length)
     if not keep_alive:
         head.append(b"connection: close")
     return b"\r\n".join(head) + b"\r\n\r\n" + res.body
 
 
+class _Body:
+    """A streaming request's body: chunks queue up while the handler runs; reading pauses past HIGH_WATER."""
+
+    def __init__(self, conn: "_Connection", expect_continue: bool) -> None:
+        self.conn = conn
+        self.chunks: deque[bytes] = deque()
+        self.size = 0
+        self.done = False
+        self.lost = False
+        self.discarding = False
+        self.expect_continue = expect_continue
+        self.waiter: asyncio.Future[None] | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        if self.discarding:
+            return
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        if self.size > HIGH_WATER:
+            self.conn.pause_reading()
+        self._wake()
+
+    def finish(self, lost: bool = False) -> None:
+        self.done, self.lost = True, lost
+        self._wake()
+
+    def discard(self) -> None:
+        """The response is out and the handler no longer reads: drop what came and what comes."""
+        self.discarding = True
+        self.chunks.clear()
+        self.size = 0
+        self.conn.resume_reading()
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self.expect_continue:
+            self.expect_continue = False
+            self.conn.write_raw(b"HTTP/1.1 100 Continue\r\n\r\n")
+        while True:
+            if self.chunks:
+                chunk = self.chunks.popleft()
+                self.size -= len(chunk)
+                if self.size <= HIGH_WATER // 2:
+                    self.conn.resume_reading()
+                yield chunk
+                continue
+            if self.done:
+                if self.lost:
+                    raise BodyIncomplete()
+                return
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+            self.waiter = None
+
+
 class _Connection(asyncio.Protocol):
-    def __init__(self, handler: Handler, connections: set["_Connection"], max_body: int) -> None:
+    def __init__(self, handler: Handler, connections: set["_Connection"], max_body: int,
+                 streaming: bool = False) -> None:
         self.handler = handler
         self.connections = connections
         self.max_body = max_body
+        self.streaming = streaming
         self.port = 0
         self.body: list[bytes] = []
         self.parser = httptools.HttpRequestParser(self)
@@ -46,6 +114,9 @@ class _Connection(asyncio.Protocol):
         self.head_size = 0
         self.body_size = 0
         self.tail: asyncio.Future[Any] | None = None  # the last response still being produced
+        self.stream: _Body | None = None  # the streaming request whose body is arriving
+        self.reading_paused = False
+        self.writable: asyncio.Event | None = None  # set while the transport accepts writes
 
     # -- transport events ------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -57,6 +128,29 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
         self.transport = None
+        if self.stream is not None and not self.stream.done:
+            self.stream.finish(lost=True)
+        if self.writable is not None:
+            self.writable.set()  # a writer waiting for room sees the transport gone and stops
+
+    def pause_writing(self) -> None:
+        if self.writable is None:
+            self.writable = asyncio.Event()
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        if self.writable is not None:
+            self.writable.set()
+
+    def pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.reading_paused and self.transport is not None:
+            self.reading_paused = False
+            self.transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -78,35 +172,89 @@ class _Connection(asyncio.Protocol):
         self.headers.append((name, value))
         self._count(len(name) + len(value))
 
+    def on_headers_complete(self) -> None:
+        if self.streaming:
+            expect = any(k.lower() == b"expect" and v.lower() == b"100-continue" for k, v in self.headers)
+            self.stream = _Body(self, expect)
+            self._dispatch(b"", self.stream)
+
     def on_body(self, body: bytes) -> None:
+        if self.stream is not None:
+            self.stream.feed(body)
+            return
         self.body_size += len(body)
         if self.body_size > self.max_body:
             raise httptools.HttpParserError("body too large")
         self.body.append(body)
 
     def on_message_complete(self) -> None:
+        if self.stream is not None:
+            self.stream.finish()
+            self.stream = None
+            return
+        self._dispatch(b"".join(self.body), None)
+
+    def _dispatch(self, body: bytes, stream: _Body | None) -> None:
         keep_alive = self.parser.should_keep_alive()
         method = self.parser.get_method().decode("latin-1")
         parsed = httptools.parse_url(self.url)
-        req = make_request(method, unquote((parsed.path or b"/").decode("latin-1")),
-                           (parsed.query or b"").decode("latin-1"), self.headers, b"".join(self.body), self.port)
+        raw_path = (parsed.path or b"/").decode("latin-1")
+        req = make_request(method, unquote(raw_path), (parsed.query or b"").decode("latin-1"), self.headers, body,
+                           self.port, raw_path, stream.__aiter__() if stream is not None else None)
         try:
             result = self.handler(req)
         except Exception:  # never a dropped connection: answer in JSON, keep serving
             result = json_response(500, {"error": "server_error", "error_description": "Server error"})
-        if isinstance(result, WireResponse) and self.tail is None:
+        if isinstance(result, WireResponse) and result.chunks is None and self.tail is None:
             self._write(result, keep_alive)
+            if stream is not None:
+                stream.discard()
         else:
-            self.tail = asyncio.ensure_future(self._ordered(self.tail, result, keep_alive))
+            self.tail = asyncio.ensure_future(self._ordered(self.tail, result, keep_alive, stream))
 
     # -- helpers ---------------------------------------------------------------------------------------------
-    async def _ordered(self, previous: asyncio.Future[Any] | None, result: Any, keep_alive: bool) -> None:
+    async def _ordered(self, previous: asyncio.Future[Any] | None, result: Any, keep_alive: bool,
+                       stream: _Body | None = None) -> None:
         if previous is not None:
             await previous
-        res = result if isinstance(result, WireResponse) else await result
-        self._write(res, keep_alive)
+        try:
+            res = result if isinstance(result, WireResponse) else await result
+        except Exception:  # the handler failed while waiting: answer, keep serving
+            res = json_response(500, {"error": "server_error", "error_description": "Server error"})
+        if stream is not None:
+            stream.discard()
+        if res.chunks is None:
+            self._write(res, keep_alive)
+        else:
+            await self._write_chunks(res, keep_alive)
         if self.tail is asyncio.current_task():
             self.tail = None
+
+    async def _write_chunks(self, res: WireResponse, keep_alive: bool) -> None:
+        """A streamed body: head first, then each chunk as the transport takes it; exactly `length` bytes."""
+        assert res.chunks is not None
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.transport.write(encode(WireResponse(res.status, b"", res.headers, res.length), keep_alive))
+        sent = 0
+        try:
+            async for chunk in res.chunks:
+                if self.writable is not None and not self.writable.is_set():
+                    await self.writable.wait()
+                if self.transport is None or self.transport.is_closing():
+                    return
+                self.transport.write(chunk)
+                sent += len(chunk)
+        except Exception:  # the content went away mid-response: the client must not take it as complete
+            sent = -1
+        if sent != res.content_length:
+            self.close()
+        elif not keep_alive and self.transport is not None:
+            self.transport.close()
+
+    def write_raw(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
     def _count(self, n: int) -> None:
         self.head_size += n
@@ -131,16 +279,18 @@ class _Connection(asyncio.Protocol):
 class FastServer:
     """One listening socket served by a wire handler."""
 
-    def __init__(self, handler: Handler, max_body: int = MAX_BODY, ssl: Any = None) -> None:
+    def __init__(self, handler: Handler, max_body: int = MAX_BODY, ssl: Any = None, streaming: bool = False) -> None:
         self.handler = handler
         self.max_body = max_body
         self.ssl = ssl
+        self.streaming = streaming
         self.connections: set[_Connection] = set()
         self.server: asyncio.base_events.Server | None = None
 
     async def start(self, sock: Any) -> None:
         loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(lambda: _Connection(self.handler, self.connections, self.max_body),
+        self.server = await loop.create_server(lambda: _Connection(self.handler, self.connections, self.max_body,
+                                                                           self.streaming),
                                                sock=sock, ssl=self.ssl)
 
     async def stop(self) -> None:

@@ -105,8 +105,8 @@ def _write_text(path: Path, text: str, mode: int) -> None:
 class _FastListener:
     """The identity endpoints' own HTTP server (fastserver.py), with the uvicorn.Server interface Runner uses."""
 
-    def __init__(self, handler: Any, max_body: int, ssl_context: Any) -> None:
-        self.fast = FastServer(handler, max_body, ssl_context)
+    def __init__(self, handler: Any, max_body: int, ssl_context: Any, streaming: bool = False) -> None:
+        self.fast = FastServer(handler, max_body, ssl_context, streaming)
         self.started = False
         self._exit: asyncio.Event | None = None
 
@@ -136,8 +136,8 @@ class Runner:
         self.servers: dict[str, tuple[Any, asyncio.Task[None]]] = {}
 
     def start(self, name: str, app: Any, sock: socket.socket, https: bool) -> None:
-        if isinstance(app, AsgiAdapter):  # identity endpoints and vaults: served without the ASGI cycle
-            listener = _FastListener(app.handler, app.max_body, self._ssl() if https else None)
+        if isinstance(app, AsgiAdapter):  # identity endpoints, vaults and Blob: served without the ASGI cycle
+            listener = _FastListener(app.handler, app.max_body, self._ssl() if https else None, app.streaming)
             self.servers[name] = (listener, asyncio.create_task(listener.serve([sock])))
             return
         tls_args: dict[str, Any] = dict(ssl_certfile=str(self.tls.leaf_cert), ssl_keyfile=str(self.tls.leaf_key)) \

@@ -1,10 +1,12 @@
-"""Minimal request/response types for the hot identity endpoints, and their ASGI adapter.
+"""Minimal request/response types for the hot data-plane endpoints, and their ASGI adapter.
 
-The IMDS and App Service endpoints sit on every workload's start-up path, so they skip the
+IMDS, App Service, the vaults and Blob sit on every workload's hot path, so they skip the
 framework: a handler takes a `WireRequest` (query pairs parsed once, duplicates kept so the
 surface can reject them, headers lower-cased once) and returns a `WireResponse`, or an
-awaitable of one when a fault control must wait. `fastserver.py` serves handlers straight
-from the socket; `AsgiAdapter` serves the same handler under any ASGI server or TestClient.
+awaitable of one when it must wait (a fault control, the store, a body). `fastserver.py`
+serves handlers straight from the socket; `AsgiAdapter` serves the same handler under any ASGI
+server or TestClient. A streaming handler (Blob) gets its body as chunks (`WireRequest.stream`)
+while it runs, and may answer with chunks of a known total length (`WireResponse.chunks`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Union
 from urllib.parse import parse_qsl
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -32,9 +34,15 @@ class WireRequest:
     too_long: bool = False  # the query exceeded MAX_QUERY and was not parsed; the surface answers 400
     body: bytes = b""
     port: int = 0  # the local port the request reached (a vault is told apart by its port)
+    raw_path: str = ""  # the path as sent, still percent-encoded (what Shared Key signs)
+    stream: AsyncIterator[bytes] | None = None  # a streaming handler's body, arriving while it runs
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
+
+
+class BodyIncomplete(Exception):
+    """The client went away (or ended the message) before its body was complete."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,12 @@ class WireResponse:
     status: int
     body: bytes
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    length: int | None = None  # Content-Length when it is not len(body): a HEAD, or `chunks`
+    chunks: AsyncIterator[bytes] | None = None  # the body, streamed (exactly `length` bytes)
+
+    @property
+    def content_length(self) -> int:
+        return len(self.body) if self.length is None else self.length
 
 
 Handler = Callable[[WireRequest], Union[WireResponse, Awaitable[WireResponse]]]
@@ -54,11 +68,14 @@ def _parse_query(raw_query: str) -> tuple[tuple[str, str], ...]:
 
 
 def make_request(method: str, path: str, raw_query: str, raw_headers: list[tuple[bytes, bytes]],
-                 body: bytes = b"", port: int = 0) -> WireRequest:
+                 body: bytes = b"", port: int = 0, raw_path: str = "",
+                 stream: AsyncIterator[bytes] | None = None) -> WireRequest:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
     if len(raw_query) > MAX_QUERY:
-        return WireRequest(method, path, "", [], headers, too_long=True, body=body, port=port)
-    return WireRequest(method, path, raw_query, list(_parse_query(raw_query)), headers, body=body, port=port)
+        return WireRequest(method, path, "", [], headers, too_long=True, body=body, port=port,
+                           raw_path=raw_path or path, stream=stream)
+    return WireRequest(method, path, raw_query, list(_parse_query(raw_query)), headers, body=body, port=port,
+                       raw_path=raw_path or path, stream=stream)
 
 
 def duplicated(pairs: list[tuple[str, str]]) -> str | None:
@@ -90,15 +107,26 @@ def health(path: str, ready: Callable[[], bool]) -> WireResponse:
 
 
 class AsgiAdapter:
-    """Serves a wire handler as an ASGI app (tests, or any ASGI server); `max_body` bounds what is read."""
+    """Serves a wire handler as an ASGI app (tests, or any ASGI server); `max_body` bounds what is read,
+    `streaming` hands the body to the handler as it arrives instead."""
 
-    def __init__(self, handler: Handler, max_body: int = 64 * 1024) -> None:
+    def __init__(self, handler: Handler, max_body: int = 64 * 1024, streaming: bool = False) -> None:
         self.handler = handler
         self.max_body = max_body
+        self.streaming = streaming
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # nothing to start or stop; say so, as a server expects
+            while True:
+                message = await receive()
+                kind = message["type"].rsplit(".", 1)[-1]
+                await send({"type": f"lifespan.{kind}.complete"})
+                if kind == "shutdown":
+                    return
         if scope["type"] != "http":
             return
+        if self.streaming:
+            return await self._streaming(scope, receive, send)
         parts: list[bytes] = []
         size, more = 0, True
         while more:  # read the body (up to one byte past the limit, so the handler can refuse it)
@@ -113,9 +141,36 @@ class AsgiAdapter:
                            raw_headers, b"".join(parts), _port(raw_headers, scope))
         result = self.handler(req)
         res = result if isinstance(result, WireResponse) else await result
-        await send({"type": "http.response.start", "status": res.status,
-                    "headers": res.headers + [(b"content-length", str(len(res.body)).encode())]})
+        await _send(res, send)
+
+    async def _streaming(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        async def chunks() -> AsyncIterator[bytes]:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise BodyIncomplete()
+                if message.get("body"):
+                    yield message["body"]
+                if not message.get("more_body", False):
+                    return
+        raw_headers = list(scope.get("headers", []))
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        req = make_request(scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
+                           raw_headers, b"", _port(raw_headers, scope), raw_path.decode("latin-1"), chunks())
+        result = self.handler(req)
+        res = result if isinstance(result, WireResponse) else await result
+        await _send(res, send)
+
+
+async def _send(res: WireResponse, send: Send) -> None:
+    await send({"type": "http.response.start", "status": res.status,
+                "headers": res.headers + [(b"content-length", str(res.content_length).encode())]})
+    if res.chunks is None:
         await send({"type": "http.response.body", "body": res.body})
+        return
+    async for chunk in res.chunks:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _port(raw_headers: list[tuple[bytes, bytes]], scope: dict[str, Any]) -> int:

@@ -5,6 +5,10 @@ transaction re-checks the container and the conditional headers, renames the fil
 writes the row. A rejected request therefore changes nothing; files that a commit replaced are
 removed after it. Uncommitted blocks live until Put Block List commits the blob (which discards
 the rest, as Azure does) or the blob/container/account is deleted.
+
+Small blobs (up to SMALL_BLOB bytes) are kept in memory once read, with their properties, so a
+repeated read needs neither the store nor the disk. Every write or delete forgets the blob here
+and, through `publish`, on every other node; a read that raced a write does not cache (generation).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import base64
 import threading
 from dataclasses import replace
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator, Callable, Iterator
 
 from azmi.clock import Clock
 from azmi.domain import blobs as rules
@@ -33,6 +37,10 @@ def blob_missing() -> NotFound:
     return NotFound("The specified blob does not exist.", code="BlobNotFound")
 
 
+SMALL_BLOB = 64 * 1024
+SMALL_BLOBS_MAX = 4096  # cached small blobs per node (at most 256 MiB)
+
+
 def too_large() -> InvalidInput:
     return InvalidInput("The request body is too large and exceeds the maximum permissible limit.",
                         code="RequestBodyTooLarge")
@@ -46,6 +54,10 @@ class BlobService:
         self._lock = threading.Lock()
         self._accounts: dict[str, Account] = {}
         self._salt = 0
+        self._small: dict[tuple[str, str, str], tuple[BlobProps, bytes]] = {}
+        self._generation = 0
+        # tells other nodes that (account, container, blob or None for the whole container) changed
+        self.publish: Callable[[str, str, str | None], None] = lambda account, container, name: None
 
     # -- accounts ------------------------------------------------------------------------------------
     def cached_account(self, name: str) -> Account | None:
@@ -71,7 +83,40 @@ class BlobService:
         if everything or any(f"/providers/{STORAGE_TYPE_KEY}/" in k for k in resource_keys):
             with self._lock:
                 self._accounts.clear()
+                self._small.clear()
+                self._generation += 1
             self.sweep()
+
+    # -- small blobs in memory -----------------------------------------------------------------------
+    def cached_blob(self, a: Account, container: str, name: str) -> tuple[BlobProps, bytes] | None:
+        return self._small.get((a.name, container, name))
+
+    def forget(self, account: str, container: str, name: str | None, publish: bool = True) -> None:
+        """A blob (or, with name None, a whole container) changed: drop what this node keeps of it."""
+        with self._lock:
+            self._generation += 1
+            if name is not None:
+                self._small.pop((account, container, name), None)
+            else:
+                for key in [k for k in self._small if k[0] == account and k[1] == container]:
+                    del self._small[key]
+        if publish:
+            self.publish(account, container, name)
+
+    def read(self, a: Account, container: str, name: str,
+             cond: Conditions | None = None) -> tuple[BlobProps, bytes | None]:
+        """The blob and, when it is small, its content (then kept for the next read)."""
+        generation = self._generation
+        b = self.blob(a, container, name, cond)
+        if b.size > SMALL_BLOB:
+            return b, None
+        content = b"".join(self.content(a, b, 0, b.size)) if b.size else b""
+        with self._lock:
+            if generation == self._generation:
+                if len(self._small) >= SMALL_BLOBS_MAX:
+                    self._small.clear()
+                self._small[(a.name, container, name)] = (b, content)
+        return b, content
 
     def sweep(self) -> None:
         with self._store.begin() as tx:
@@ -112,6 +157,7 @@ class BlobService:
             rules.check_conditions(Conditions(cond.if_match, None, cond.if_modified_since, cond.if_unmodified_since),
                                    c.etag, c.modified, read=False)
             files = tx.delete_container(a.name, name)
+        self.forget(a.name, name, None)
         self.files.remove(a.uid, files)
 
     def list_containers(self, a: Account, prefix: str, marker: str | None,
@@ -187,6 +233,7 @@ class BlobService:
             self.files.discard(a.uid, temp)
             self.files.remove(a.uid, [temp])
             raise
+        self.forget(a.name, container, b.name)
         self.files.remove(a.uid, [f for f in [replaced, *stale] if f and f != temp])
         return replace(b, created=current.created if current else now)
 
@@ -270,6 +317,7 @@ class BlobService:
         with self._store.begin() as tx:
             self._existing(tx, a, container, name, cond, read=False)
             files = tx.delete_blob(a.name, container, name)
+        self.forget(a.name, container, name)
         self.files.remove(a.uid, files)
 
     def list_blobs(self, a: Account, container: str, prefix: str, delimiter: str, marker: str | None,

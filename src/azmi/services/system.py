@@ -103,6 +103,8 @@ def build_services(settings: Settings, store: Store, clock: Clock, blob_base: st
             authz.evict(event.get("principal"), roles=bool(event.get("roles")), publish=False)
         elif kind == "keys":
             keyring.reload()
+        elif kind == "blob":
+            blobs.forget(str(event.get("account")), str(event.get("container")), event.get("name"), publish=False)
         elif kind == "secret":
             keyvault.forget(str(event.get("vault")), str(event.get("name")), publish=False)
         elif kind == "all":
@@ -118,6 +120,8 @@ def build_services(settings: Settings, store: Store, clock: Clock, blob_base: st
     authz.publish = lambda principal, roles: store.publish(
         feed.encode({"kind": "authz", "principal": principal, "roles": roles}))
     keyring.on_rotate = lambda: store.publish(feed.encode({"kind": "keys"}))
+    blobs.publish = lambda account, container, name: store.publish(
+        feed.encode({"kind": "blob", "account": account, "container": container, "name": name}))
     keyvault.publish = lambda vault, name: store.publish(feed.encode({"kind": "secret", "vault": vault, "name": name}))
     control = ControlPlane(settings, store, clock, on_change, VaultRules(settings, port_allocator(settings)), storage)
     control.bootstrap()
