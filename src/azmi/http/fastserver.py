@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 import httptools
 
-from azmi.http.wire import BodyIncomplete, Handler, WireResponse, json_response, make_request
+from azmi.http.wire import BodyIncomplete, Handler, WireResponse, build_request, json_response
 
 MAX_HEAD = 16 * 1024
 MAX_BODY = 64 * 1024
@@ -110,7 +110,7 @@ class _Connection(asyncio.Protocol):
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.url = b""
-        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers: dict[str, str] = {}
         self.head_size = 0
         self.body_size = 0
         self.tail: asyncio.Future[Any] | None = None  # the last response still being produced
@@ -162,20 +162,26 @@ class _Connection(asyncio.Protocol):
 
     # -- parser callbacks ------------------------------------------------------------------------------------
     def on_message_begin(self) -> None:
-        self.url, self.headers, self.head_size, self.body_size, self.body = b"", [], 0, 0, []
+        self.url, self.headers, self.head_size, self.body_size, self.body = b"", {}, 0, 0, []
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-        self._count(len(url))
+        self.head_size += len(url)
+        if self.head_size > MAX_HEAD:
+            raise httptools.HttpParserError("head too large")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
-        self._count(len(name) + len(value))
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        self.head_size += len(name) + len(value)
+        if self.head_size > MAX_HEAD:
+            raise httptools.HttpParserError("head too large")
 
     def on_headers_complete(self) -> None:
         if self.streaming:
-            expect = any(k.lower() == b"expect" and v.lower() == b"100-continue" for k, v in self.headers)
-            self.stream = _Body(self, expect)
+            if "content-length" not in self.headers and "transfer-encoding" not in self.headers:
+                self._dispatch(b"", None)  # no body: nothing to stream
+                return
+            self.stream = _Body(self, self.headers.get("expect", "").lower() == "100-continue")
             self._dispatch(b"", self.stream)
 
     def on_body(self, body: bytes) -> None:
@@ -192,15 +198,17 @@ class _Connection(asyncio.Protocol):
             self.stream.finish()
             self.stream = None
             return
-        self._dispatch(b"".join(self.body), None)
+        if not self.streaming:
+            self._dispatch(b"".join(self.body) if self.body else b"", None)
 
     def _dispatch(self, body: bytes, stream: _Body | None) -> None:
         keep_alive = self.parser.should_keep_alive()
         method = self.parser.get_method().decode("latin-1")
         parsed = httptools.parse_url(self.url)
         raw_path = (parsed.path or b"/").decode("latin-1")
-        req = make_request(method, unquote(raw_path), (parsed.query or b"").decode("latin-1"), self.headers, body,
-                           self.port, raw_path, stream.__aiter__() if stream is not None else None)
+        req = build_request(method, unquote(raw_path) if "%" in raw_path else raw_path,
+                            parsed.query.decode("latin-1") if parsed.query else "", self.headers, body, self.port,
+                            raw_path, stream.__aiter__() if stream is not None else None)
         try:
             result = self.handler(req)
         except Exception:  # never a dropped connection: answer in JSON, keep serving
@@ -255,11 +263,6 @@ class _Connection(asyncio.Protocol):
     def write_raw(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
-
-    def _count(self, n: int) -> None:
-        self.head_size += n
-        if self.head_size > MAX_HEAD:
-            raise httptools.HttpParserError("head too large")
 
     def _write(self, res: WireResponse, keep_alive: bool) -> None:
         if self.transport is None or self.transport.is_closing():

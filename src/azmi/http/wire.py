@@ -12,9 +12,8 @@ while it runs, and may answer with chunks of a known total length (`WireResponse
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, AsyncIterator, Awaitable, Callable, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Sequence, Union
 from urllib.parse import parse_qsl
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -24,38 +23,56 @@ MAX_QUERY = 8192
 JSON = (b"content-type", b"application/json; charset=utf-8")
 
 
-@dataclass(frozen=True)
 class WireRequest:
-    method: str
-    path: str
-    raw_query: str
-    query_pairs: list[tuple[str, str]]
-    headers: dict[str, str]
-    too_long: bool = False  # the query exceeded MAX_QUERY and was not parsed; the surface answers 400
-    body: bytes = b""
-    port: int = 0  # the local port the request reached (a vault is told apart by its port)
-    raw_path: str = ""  # the path as sent, still percent-encoded (what Shared Key signs)
-    stream: AsyncIterator[bytes] | None = None  # a streaming handler's body, arriving while it runs
+    """One request. A plain slotted class, not a dataclass: it is built for every request on the hot path."""
+
+    __slots__ = ("method", "path", "raw_query", "query_pairs", "headers", "too_long", "body", "port", "raw_path",
+                 "stream")
+
+    def __init__(self, method: str, path: str, raw_query: str, query_pairs: Sequence[tuple[str, str]],
+                 headers: dict[str, str], too_long: bool = False, body: bytes = b"", port: int = 0,
+                 raw_path: str = "", stream: AsyncIterator[bytes] | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.raw_query = raw_query
+        self.query_pairs = query_pairs  # duplicates kept, so a surface can refuse them
+        self.headers = headers  # names lower-cased
+        self.too_long = too_long  # the query exceeded MAX_QUERY and was not parsed; the surface answers 400
+        self.body = body
+        self.port = port  # the local port the request reached (a vault is told apart by its port)
+        self.raw_path = raw_path or path  # the path as sent, still percent-encoded (what Shared Key signs)
+        self.stream = stream  # a streaming handler's body, arriving while it runs
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
+
+    def __repr__(self) -> str:
+        return f"WireRequest({self.method} {self.raw_path}?{self.raw_query})"
 
 
 class BodyIncomplete(Exception):
     """The client went away (or ended the message) before its body was complete."""
 
 
-@dataclass(frozen=True)
 class WireResponse:
-    status: int
-    body: bytes
-    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    length: int | None = None  # Content-Length when it is not len(body): a HEAD, or `chunks`
-    chunks: AsyncIterator[bytes] | None = None  # the body, streamed (exactly `length` bytes)
+    """One response; slotted, like WireRequest, because every request makes one."""
+
+    __slots__ = ("status", "body", "headers", "length", "chunks")
+
+    def __init__(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None,
+                 length: int | None = None, chunks: AsyncIterator[bytes] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers if headers is not None else []
+        self.length = length  # Content-Length when it is not len(body): a HEAD, or `chunks`
+        self.chunks = chunks  # the body, streamed (exactly `length` bytes)
 
     @property
     def content_length(self) -> int:
         return len(self.body) if self.length is None else self.length
+
+    def __repr__(self) -> str:
+        return f"WireResponse({self.status}, {self.content_length} bytes)"
 
 
 Handler = Callable[[WireRequest], Union[WireResponse, Awaitable[WireResponse]]]
@@ -71,14 +88,18 @@ def make_request(method: str, path: str, raw_query: str, raw_headers: list[tuple
                  body: bytes = b"", port: int = 0, raw_path: str = "",
                  stream: AsyncIterator[bytes] | None = None) -> WireRequest:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
+    return build_request(method, path, raw_query, headers, body, port, raw_path, stream)
+
+
+def build_request(method: str, path: str, raw_query: str, headers: dict[str, str], body: bytes = b"",
+                  port: int = 0, raw_path: str = "", stream: AsyncIterator[bytes] | None = None) -> WireRequest:
+    """A request from already lower-cased, decoded headers (what the fast server collects as it parses)."""
     if len(raw_query) > MAX_QUERY:
-        return WireRequest(method, path, "", [], headers, too_long=True, body=body, port=port,
-                           raw_path=raw_path or path, stream=stream)
-    return WireRequest(method, path, raw_query, list(_parse_query(raw_query)), headers, body=body, port=port,
-                       raw_path=raw_path or path, stream=stream)
+        return WireRequest(method, path, "", (), headers, True, body, port, raw_path, stream)
+    return WireRequest(method, path, raw_query, _parse_query(raw_query), headers, False, body, port, raw_path, stream)
 
 
-def duplicated(pairs: list[tuple[str, str]]) -> str | None:
+def duplicated(pairs: Sequence[tuple[str, str]]) -> str | None:
     seen: set[str] = set()
     for k, _ in pairs:
         lk = k.lower()
