@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from functools import lru_cache
+import logging
 import uuid
+from concurrent.futures import Future
+from functools import lru_cache
 from typing import Awaitable
 
 from azmi import errors as e
 from azmi.domain.selection import Selector
 from azmi.http import errors as wire_errors
+from azmi.http.pending import settle
 from azmi.http.wire import HEALTH_PATHS, JSON, WireRequest, WireResponse, duplicated, encode_json, health, json_response
 from azmi.services.system import Services
+from azmi.services.tokens import IssuedToken
+
+log = logging.getLogger("azmi.appservice")
 
 TOKEN_PATH = "/msi/token"
 V2019 = "2019-08-01"
@@ -36,7 +42,8 @@ def _error(status: int, message: str) -> tuple[int, dict[str, object]]:
 
 
 class AppServiceHandler:
-    """One App Service identity request -> one response; awaitable only when a fault control must wait."""
+    """One App Service identity request -> one response; awaitable only when a token must be signed (on the
+    signing pool, so cold minting uses every core) or a fault control must wait."""
 
     def __init__(self, services: Services) -> None:
         self._svc = services
@@ -52,12 +59,21 @@ class AppServiceHandler:
             return self._with_fault(req)
         return self._respond(req)
 
-    def _respond(self, req: WireRequest) -> WireResponse:
+    def _respond(self, req: WireRequest) -> WireResponse | Awaitable[WireResponse]:
         try:
             result = self._handle(req)
-            return result if isinstance(result, WireResponse) else json_response(*result)
         except e.AzmiError as err:
             return json_response(*wire_errors.appservice(err))
+        return json_response(*result) if isinstance(result, tuple) else result
+
+    async def _after_mint(self, pending: Future[IssuedToken], legacy: bool) -> WireResponse:
+        try:
+            return _success(await settle(pending), legacy)
+        except e.AzmiError as err:
+            return json_response(*wire_errors.appservice(err))
+        except Exception:  # a bug while signing: a 500 in the endpoint's shape, logged; never a dropped request
+            log.exception("minting a token failed")
+            return json_response(*_error(500, "An unexpected error occurred while issuing the token."))
 
     async def _with_fault(self, req: WireRequest) -> WireResponse:
         failure = self._faults.next_failure()
@@ -65,9 +81,10 @@ class AppServiceHandler:
             await asyncio.sleep(failure.delay_ms / 1000)
         if failure is not None and failure.status:
             return json_response(*_error(failure.status, "An injected transient failure (azmi fault control)."))
-        return self._respond(req)
+        result = self._respond(req)
+        return result if isinstance(result, WireResponse) else await result
 
-    def _handle(self, req: WireRequest) -> tuple[int, dict[str, object]] | WireResponse:
+    def _handle(self, req: WireRequest) -> tuple[int, dict[str, object]] | WireResponse | Awaitable[WireResponse]:
         if req.path.rstrip("/").lower() != TOKEN_PATH:
             return _error(404, "Not found.")
         if req.method != "GET":
@@ -99,13 +116,20 @@ class AppServiceHandler:
         if len(given) > 1:
             return _error(400, f"Only one of {', '.join(given)} can be specified.")
         selector = Selector(**{names[k]: params[k] for k in given})
-        tok = self._tokens.issue(work, selector, resource)
-        if not legacy:  # the body of a cached token never changes: encoded once
-            return WireResponse(200, _body_2019(tok.access_token, tok.expires_on, tok.resource,
-                                                tok.principal.client_id), [JSON])
-        when = dt.datetime.fromtimestamp(tok.expires_on, dt.timezone.utc)  # 2017-09-01: a date, as on Linux
-        return 200, {"access_token": tok.access_token, "expires_on": when.strftime("%m/%d/%Y %H:%M:%S +00:00"),
-                     "resource": tok.resource, "token_type": "Bearer"}
+        tok = self._tokens.issue_nowait(work, selector, resource)
+        if isinstance(tok, IssuedToken):  # a cached token: answered here, in the event loop
+            return _success(tok, legacy)
+        return self._after_mint(tok, legacy)
+
+
+def _success(tok: IssuedToken, legacy: bool) -> WireResponse:
+    if not legacy:  # the body of a cached token never changes: encoded once
+        return WireResponse(200, _body_2019(tok.access_token, tok.expires_on, tok.resource, tok.principal.client_id),
+                            [JSON])
+    when = dt.datetime.fromtimestamp(tok.expires_on, dt.timezone.utc)  # 2017-09-01: a date, as on Linux
+    return json_response(200, {"access_token": tok.access_token,
+                               "expires_on": when.strftime("%m/%d/%Y %H:%M:%S +00:00"),
+                               "resource": tok.resource, "token_type": "Bearer"})
 
 
 @lru_cache(maxsize=4096)

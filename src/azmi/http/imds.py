@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from concurrent.futures import Future
 from functools import lru_cache
 from typing import Any, Awaitable
 
@@ -20,8 +22,12 @@ from azmi import errors as e
 from azmi.domain.models import Resource
 from azmi.domain.selection import Selector
 from azmi.http import errors as wire_errors
+from azmi.http.pending import settle
 from azmi.http.wire import HEALTH_PATHS, WireRequest, WireResponse, duplicated, health, json_response
 from azmi.services.system import Services
+from azmi.services.tokens import IssuedToken
+
+log = logging.getLogger("azmi.imds")
 
 TOKEN_PATH = "/metadata/identity/oauth2/token"
 INSTANCE_PATH = "/metadata/instance"
@@ -53,7 +59,8 @@ GENERIC = ("The request is missing a required parameter, includes an invalid par
 
 
 class ImdsHandler:
-    """One IMDS request -> one response; awaitable only when a fault control must wait."""
+    """One IMDS request -> one response; awaitable only when a token must be signed (on the signing pool,
+    so cold minting uses every core) or a fault control must wait."""
 
     def __init__(self, services: Services) -> None:
         self._svc = services
@@ -118,13 +125,24 @@ class ImdsHandler:
         if "bypass_cache" in params and (params["bypass_cache"] != "true" or params["api-version"] < "2023-07-01"):
             return json_response(400, {"error": "invalid_request", "error_description": GENERIC}, SERVER)
         work = self._tokens.workload("binding_key", binding)
-        request = (work, Selector(**chosen), resource, "bypass_cache" in params)
+        selector, fresh = Selector(**chosen), "bypass_cache" in params
         if self._faults.rate_limit or self._faults.max_concurrent or self._faults.armed:
-            return self._through_faults(request)  # throttling or injected failures are on
-        return WireResponse(200, self._issue(*request), TOKEN_HEADERS)
+            return self._through_faults(work, selector, resource, fresh)  # throttling or injected failures are on
+        tok = self._tokens.issue_nowait(work, selector, resource, fresh=fresh)
+        if isinstance(tok, IssuedToken):  # a cached token: answered here, in the event loop
+            return WireResponse(200, self._body(work, tok), TOKEN_HEADERS)
+        return self._after_mint(work, tok)
 
-    async def _through_faults(self, request: tuple[Any, Selector, str, bool]) -> WireResponse:
-        work = request[0]
+    async def _after_mint(self, work: Any, pending: Future[IssuedToken]) -> WireResponse:
+        try:
+            return WireResponse(200, self._body(work, await settle(pending)), TOKEN_HEADERS)
+        except e.AzmiError as err:
+            return json_response(*wire_errors.imds(err), SERVER)
+        except Exception:  # a bug while signing: IMDS's own 500, logged; never a dropped request
+            log.exception("minting a token failed")
+            return json_response(500, FAILURES[500], SERVER)
+
+    async def _through_faults(self, work: Any, selector: Selector, resource: str, fresh: bool) -> WireResponse:
         retry_after = self._faults.admit(work.resource_key)
         if retry_after is not None:
             return json_response(429, FAILURES[429], SERVER + [(b"retry-after", str(retry_after).encode())])
@@ -135,16 +153,21 @@ class ImdsHandler:
             if failure is not None and failure.status:
                 return json_response(failure.status, FAILURES.get(failure.status, FAILURES[500]),
                                      SERVER + [(b"x-azmi-injected-fault", b"1")])
-            return WireResponse(200, self._issue(*request), TOKEN_HEADERS)
+            tok = self._tokens.issue_nowait(work, selector, resource, fresh=fresh)
+            if not isinstance(tok, IssuedToken):
+                tok = await settle(tok)
+            return WireResponse(200, self._body(work, tok), TOKEN_HEADERS)
         except e.AzmiError as err:
             return json_response(*wire_errors.imds(err), SERVER)
+        except Exception:
+            log.exception("minting a token failed")
+            return json_response(500, FAILURES[500], SERVER)
         finally:
             self._faults.release(work.resource_key)
 
-    def _issue(self, work: Any, selector: Selector, resource: str, fresh: bool) -> bytes:
+    def _body(self, work: Any, tok: IssuedToken) -> bytes:
         """The success body, byte for byte what `encode_json` of the same fields gives, built without it:
         this is the hot path, and only the numbers change between two requests for a cached token."""
-        tok = self._tokens.issue(work, selector, resource, fresh=fresh)
         now = int(self._svc.clock.now()) + work.clock_skew  # the VM's own (possibly skewed) clock
         left = max(tok.expires_on - now, 0)
         return SUCCESS % (tok.access_token.encode(), tok.principal.client_id.encode(), left, tok.expires_on, left,
