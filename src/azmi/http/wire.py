@@ -11,7 +11,9 @@ while it runs, and may answer with chunks of a known total length (`WireResponse
 
 from __future__ import annotations
 
+import itertools
 import json
+import uuid
 from functools import lru_cache
 from typing import Any, AsyncIterator, Awaitable, Callable, Sequence, Union
 from urllib.parse import parse_qsl
@@ -97,6 +99,16 @@ def build_request(method: str, path: str, raw_query: str, headers: dict[str, str
     if len(raw_query) > MAX_QUERY:
         return WireRequest(method, path, "", (), headers, True, body, port, raw_path, stream)
     return WireRequest(method, path, raw_query, _parse_query(raw_query), headers, False, body, port, raw_path, stream)
+
+
+_ID_PREFIX = str(uuid.uuid4())[:24]  # random per process (GUID version and variant included)
+_ID_COUNTER = itertools.count()
+
+
+def request_id() -> str:
+    """A unique request id in GUID form, as Azure's x-ms-request-id: a random per-process prefix and a
+    counter (a uuid4 per request costs more than the rest of a cached read's headers)."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFF:012x}"
 
 
 def duplicated(pairs: Sequence[tuple[str, str]]) -> str | None:

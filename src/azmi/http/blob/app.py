@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from typing import Awaitable
 
 from azmi import errors as e
@@ -25,7 +24,7 @@ from azmi.http import errors as wire_errors
 from azmi.http.blob import operations, xml
 from azmi.http.blob.operations import Headers, Reply
 from azmi.http.blob.routes import route
-from azmi.http.wire import Handler, WireRequest, WireResponse
+from azmi.http.wire import Handler, WireRequest, WireResponse, request_id as new_request_id
 from azmi.services.blob_auth import Account
 from azmi.services.system import Services
 
@@ -76,7 +75,7 @@ def create_blob_handler(svc: Services, login_authority: str) -> Handler:
     blobs, auth = svc.blobs, svc.blob_auth
 
     def handle(req: WireRequest) -> WireResponse | Awaitable[WireResponse]:
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         headers: Headers = {"x-ms-request-id": request_id, "server": SERVER, "x-ms-version": LATEST_VERSION,
                             "date": date()}
         client_id = req.headers.get("x-ms-client-request-id")

@@ -163,13 +163,28 @@ async def _run(svc: Services, a: Account, op: Operation, req: WireRequest, query
     return await _write(svc, a, op, req, query, cond, headers)
 
 
+_RENDERED: dict[tuple[str, str, str, str], list[tuple[bytes, bytes]]] = {}  # a cached blob's encoded headers
+_RENDERED_MAX = 4096
+
+
 def cached_read(svc: Services, a: Account, op: Operation, req: WireRequest, headers: Headers) -> WireResponse | None:
-    """Get Blob of a small blob this node has in memory: no thread hop, no store, no file."""
+    """Get Blob of a small blob this node has in memory: no thread hop, no store, no file. A whole-blob read
+    without conditions reuses the blob's encoded headers (its dates are formatted once, not per request)."""
     hit = svc.blobs.cached_blob(a, op.container or "", op.blob or "")
     if hit is None:
         return None
     b, content = hit
-    return _content_reply(b, content, req, Conditions.parse(req.headers), headers).response()
+    h = req.headers
+    if "range" in h or "x-ms-range" in h or any(k.startswith("if-") for k in h):
+        return _content_reply(b, content, req, Conditions.parse(h), headers).response()
+    key = (a.name, op.container or "", b.name, b.etag)
+    rendered = _RENDERED.get(key)
+    if rendered is None:
+        if len(_RENDERED) >= _RENDERED_MAX:
+            _RENDERED.clear()
+        rendered = _RENDERED[key] = Reply(200, _content_head(b, req, {})[0].headers).response().headers
+    return WireResponse(200, content, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+                        + rendered)
 
 
 def _content_reply(b: BlobProps, content: bytes, req: WireRequest, cond: Conditions, headers: Headers) -> Reply:
