@@ -107,7 +107,9 @@ def create_blob_handler(svc: Services, login_authority: str) -> Handler:
                       headers: Headers, request_id: str) -> WireResponse | Awaitable[WireResponse]:
         try:
             headers["x-ms-version"] = rules.check_version(req.headers.get("x-ms-version"))
-            caller = auth.authenticate(acct, req.method, req.headers, req.raw_path, raw_query(req.raw_query))
+            shared_key = req.headers.get("authorization", "").startswith("SharedKey ")
+            caller = auth.authenticate(acct, req.method, req.headers, req.raw_path,
+                                       raw_query(req.raw_query) if shared_key else ())
             auth.authorize(caller, acct, op.action, op.container)
             if op.name == "get_blob":
                 hit = operations.cached_read(svc, acct, op, req, headers)

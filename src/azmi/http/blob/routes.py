@@ -7,6 +7,7 @@ container-level URL without `restype=container` names a blob in the `$root` cont
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from azmi import errors as e
 from azmi.services.blob_auth import BLOBS, CONTAINERS
@@ -31,9 +32,14 @@ def _verb(method: str) -> e.InvalidInput:
 
 def route(method: str, path: str, query: dict[str, str]) -> tuple[str, Operation]:
     """(account name, operation) for a decoded path and its single-valued query."""
+    return _route(method, path, query.get("comp"), query.get("restype"))
+
+
+@lru_cache(maxsize=4096)
+def _route(method: str, path: str, comp: str | None, restype: str | None) -> tuple[str, Operation]:
+    """A workload reads the same blobs again and again: route each (method, path, comp, restype) once."""
     account, _, rest = path.lstrip("/").partition("/")
     container, _, blob = rest.partition("/")
-    comp, restype = query.get("comp"), query.get("restype")
     if not container:
         if method == "GET" and comp == "list" and restype is None:
             return account, Operation("list_containers", f"{CONTAINERS}/read")
