@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +19,14 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    cores: float | None = None  # CPU the measured process used during the run, in cores (1.0 = one busy core)
+    cpu_us_per_request: float | None = None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _ms(text: str) -> float:
@@ -29,8 +38,8 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, *, seconds: float, connections: int = 32, threads: int = 1, headers: dict[str, str] | None = None,
-        lua: str = "", warmup: float = 1.0) -> Load:
-    """Run wrk once to warm up (not counted), then the measured run."""
+        lua: str = "", warmup: float = 1.0, pid: int | None = None) -> Load:
+    """Run wrk once to warm up (not counted), then the measured run; with `pid`, also the CPU that process used."""
     script = ""
     for k, v in (headers or {}).items():
         script += f'wrk.headers["{k}"] = "{v}"\n'
@@ -40,7 +49,9 @@ def wrk(url: str, *, seconds: float, connections: int = 32, threads: int = 1, he
     base = ["wrk", f"-t{threads}", f"-c{connections}", "--latency", "-s", f.name]
     if warmup:
         subprocess.run(base + [f"-d{max(warmup, 1):.0f}s", url], capture_output=True, text=True, timeout=120)
+    cpu0, t0 = (cpu_seconds(pid), time.monotonic()) if pid else (0.0, 0.0)
     out = subprocess.run(base + [f"-d{max(seconds, 1):.0f}s", url], capture_output=True, text=True, timeout=600).stdout
+    cpu, wall = (cpu_seconds(pid) - cpu0, time.monotonic() - t0) if pid else (0.0, 0.0)
     Path(f.name).unlink()
     if not re.search(r"\n\s+50%\s+[\d.]+(us|ms|s)\n", out):
         raise RuntimeError(f"wrk completed no request against {url}:\n{out[-1500:]}")
@@ -53,7 +64,9 @@ def wrk(url: str, *, seconds: float, connections: int = 32, threads: int = 1, he
     errors = int(bad.group(1)) if bad else 0
     if socket_errors:
         errors += sum(int(x) for x in socket_errors.groups())
-    return Load(rps, p50, p99, errors)
+    if not pid:
+        return Load(rps, p50, p99, errors)
+    return Load(rps, p50, p99, errors, round(cpu / wall, 2), round(cpu * 1e6 / max(rps * wall, 1), 1))
 
 
 def wrk_together(urls: list[str], **kwargs: object) -> list[Load]:
