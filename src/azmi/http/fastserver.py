@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from functools import lru_cache
 from typing import Any, AsyncIterator
 from urllib.parse import unquote
 
@@ -38,6 +39,15 @@ def encode(res: WireResponse, keep_alive: bool) -> bytes:
     if not keep_alive:
         head.append(b"connection: close")
     return b"\r\n".join(head) + b"\r\n\r\n" + res.body
+
+
+@lru_cache(maxsize=4096)
+def _split_url(url: bytes) -> tuple[str, str, str]:
+    """(decoded path, path as sent, query) of a request target; a workload repeats the same few targets."""
+    parsed = httptools.parse_url(url)
+    raw_path = (parsed.path or b"/").decode("latin-1")
+    return (unquote(raw_path) if "%" in raw_path else raw_path, raw_path,
+            parsed.query.decode("latin-1") if parsed.query else "")
 
 
 class _Body:
@@ -204,11 +214,9 @@ class _Connection(asyncio.Protocol):
     def _dispatch(self, body: bytes, stream: _Body | None) -> None:
         keep_alive = self.parser.should_keep_alive()
         method = self.parser.get_method().decode("latin-1")
-        parsed = httptools.parse_url(self.url)
-        raw_path = (parsed.path or b"/").decode("latin-1")
-        req = build_request(method, unquote(raw_path) if "%" in raw_path else raw_path,
-                            parsed.query.decode("latin-1") if parsed.query else "", self.headers, body, self.port,
-                            raw_path, stream.__aiter__() if stream is not None else None)
+        path, raw_path, query = _split_url(self.url)
+        req = build_request(method, path, query, self.headers, body, self.port, raw_path,
+                            stream.__aiter__() if stream is not None else None)
         try:
             result = self.handler(req)
         except Exception:  # never a dropped connection: answer in JSON, keep serving
