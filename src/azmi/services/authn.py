@@ -26,7 +26,8 @@ class Authenticator:
         self._issuers = frozenset({claimset.issuer(tenant_id)})
         self._keyring = keyring
         self._clock = clock
-        self._verified: dict[tuple[str, frozenset[str]], dict[str, object]] = {}
+        # (token, audiences) -> (claims, verified until: exp + skew tolerance, signing key id)
+        self._verified: dict[tuple[str, frozenset[str]], tuple[dict[str, object], float, str]] = {}
         self._lock = threading.Lock()
 
     def authenticate(self, authorization: str | None, audiences: Collection[str]) -> dict[str, object]:
@@ -37,19 +38,18 @@ class Authenticator:
             raise Unauthenticated("The authentication scheme of the Authorization header is not Bearer.",
                                   code="InvalidAuthenticationToken")
         token = token.strip()
-        auds = frozenset(audiences)
+        auds = audiences if isinstance(audiences, frozenset) else frozenset(audiences)
         now = self._clock.now()
         cached = self._verified.get((token, auds))
-        if cached is not None:
-            exp = cached["exp"]
-            if isinstance(exp, (int, float)) and now - SKEW_TOLERANCE < exp and self._keyring.find(
-                    str(cached["_kid"])) is not None:
-                return cached
+        if cached is not None and now < cached[1] and self._keyring.find(cached[2]) is not None:
+            return cached[0]  # still unexpired, and its signing key is still published
         claims = verify(token, find_key=self._keyring.find, issuers=self._issuers, audiences=auds, now=now)
         claims["_kid"] = jwt.get_unverified_header(token).get("kid")
+        kid = str(claims["_kid"])
+        exp = claims["exp"]  # verify() checked it is a number
         with self._lock:
             if len(self._verified) >= MAX_REMEMBERED:
                 self._verified.clear()
-            self._verified[(token, auds)] = claims
+            self._verified[(token, auds)] = (claims, float(exp) + SKEW_TOLERANCE, kid)  # type: ignore[arg-type]
         return claims
 
