@@ -12,24 +12,57 @@ import asyncio
 import base64
 import json
 import logging
-import uuid
+from functools import lru_cache
 from typing import Any, Awaitable
 
 
 from azmi import errors as e
 from azmi.domain.secrets import RETENTION_DAYS, SecretName, SecretVersion
 from azmi.http import errors as wire_errors
-from azmi.http.wire import JSON, Handler, WireRequest, WireResponse
+from azmi.http.wire import JSON, Handler, WireRequest, WireResponse, request_id
 from azmi.services.keyvault import Vault
 from azmi.services.system import Services
 
 log = logging.getLogger("azmi.keyvault")
 
-VAULT_AUDIENCES = ("https://vault.azure.net", "cfa8b339-82a2-471a-a3c9-0fc0be7a4093")
+VAULT_AUDIENCES = frozenset(("https://vault.azure.net", "cfa8b339-82a2-471a-a3c9-0fc0be7a4093"))
 API_VERSIONS = frozenset(("2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6-preview.1", "7.6-preview.2",
                           "7.6", "2025-06-01-preview", "2025-07-01", "2026-04-01"))
 MAX_BODY = 256 * 1024
 MAX_RESULTS = 25
+REQUEST_ID = b"x-ms-request-id"
+NETWORK_INFO = (b"x-ms-keyvault-network-info", b"conn_type=Ipv4;addr=127.0.0.1;act_addr_fam=InterNetwork;")
+
+
+@lru_cache(maxsize=1024)
+def vault_headers(location: str) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers after the request id, the same on every response of a vault: built once."""
+    return ((b"x-ms-keyvault-service-version", b"1.9.2484.1"), (b"x-ms-keyvault-region", location.encode()),
+            NETWORK_INFO)
+
+
+@lru_cache(maxsize=4096)
+def route_path(method: str, path: str) -> tuple[str, str | None, str | None]:
+    """`route` of a request path; a client repeats its paths, so each is split and matched once."""
+    return route(method, [p for p in path.split("/") if p])
+
+
+@lru_cache(maxsize=1024)
+def checked_query(pairs: tuple[tuple[str, str], ...]) -> tuple[str, dict[str, str]]:
+    """(api-version, parameters) of a query, checked once per distinct query (raises InvalidInput).
+    The dict is shared between requests: read it, never change it."""
+    query: dict[str, str] = {}
+    for k, val in pairs:
+        if k in query:
+            raise e.InvalidInput(f"The query parameter '{k}' is repeated.", code="BadParameter")
+        query[k] = val
+    api = query.get("api-version", "")
+    if not api:
+        raise e.InvalidInput("The 'api-version' query parameter is missing.", code="BadParameter")
+    if api not in API_VERSIONS:
+        raise e.InvalidInput(f"The specified version ({api}) is not recognized. Consider using the latest "
+                             "supported version (2026-04-01).", code="BadParameter")
+    return api, query
 
 
 def route(method: str, parts: list[str]) -> tuple[str, str | None, str | None]:
@@ -93,6 +126,11 @@ def bundle(v: Vault, n: SecretName, ver: SecretVersion, *, value: bool = True) -
     return body
 
 
+def render_get(v: Vault, n: SecretName, ver: SecretVersion) -> bytes:
+    """A GET's body; kept by the secret cache until the secret changes (KeyVaultService.get_rendered)."""
+    return json.dumps(bundle(v, n, ver)).encode()
+
+
 def page(v: Vault, path: str, version: str, rows: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
     try:
         size = int(query.get("maxresults", MAX_RESULTS))
@@ -114,10 +152,8 @@ def create_keyvault_handler(svc: Services, login_authority: str) -> Handler:
     kv = svc.keyvault
     tenant = svc.settings.tenant_id
 
-    def headers(v: Vault | None) -> dict[str, str]:
-        return {"x-ms-request-id": str(uuid.uuid4()), "x-ms-keyvault-service-version": "1.9.2484.1",
-                "x-ms-keyvault-region": v.location if v else "", "x-ms-keyvault-network-info":
-                "conn_type=Ipv4;addr=127.0.0.1;act_addr_fam=InterNetwork;"}
+    def headers(v: Vault | None) -> list[tuple[bytes, bytes]]:
+        return [(REQUEST_ID, request_id().encode()), *vault_headers(v.location if v else "")]
 
     def challenge(err: e.Unauthenticated) -> str:
         parts = [f'Bearer authorization="{login_authority}/{tenant}"', 'resource="https://vault.azure.net"']
@@ -156,13 +192,12 @@ def create_keyvault_handler(svc: Services, login_authority: str) -> Handler:
             return 200, {"value": kv.backup(v, name or "")}
         return 200, bundle(v, *kv.restore(v, body), value=False)
 
-    def respond(status: int, out: Any, hdrs: dict[str, str]) -> WireResponse:
-        pairs = [(k.encode(), v.encode()) for k, v in hdrs.items()]
+    def respond(status: int, out: Any, hdrs: list[tuple[bytes, bytes]]) -> WireResponse:
         if out is None:
-            return WireResponse(status, b"", pairs)
-        return WireResponse(status, json.dumps(out).encode(), [JSON] + pairs)
+            return WireResponse(status, b"", hdrs)
+        return WireResponse(status, json.dumps(out).encode(), [JSON, *hdrs])
 
-    def failure(err: e.AzmiError, hdrs: dict[str, str]) -> WireResponse:
+    def failure(err: e.AzmiError, hdrs: list[tuple[bytes, bytes]]) -> WireResponse:
         return respond(*wire_errors.keyvault(err), hdrs)
 
     def handle(req: WireRequest) -> WireResponse | Awaitable[WireResponse]:
@@ -180,38 +215,29 @@ def create_keyvault_handler(svc: Services, login_authority: str) -> Handler:
         return result if isinstance(result, WireResponse) else await result
 
     def with_vault(req: WireRequest, v: Vault) -> WireResponse | Awaitable[WireResponse]:
-        hdrs = headers(v)
+        rid = (REQUEST_ID, request_id().encode())
+        same = vault_headers(v.location)
         try:
-            try:
-                claims = svc.authn.authenticate(req.header("authorization"), VAULT_AUDIENCES)
-            except e.Unauthenticated as err:
-                hdrs["WWW-Authenticate"] = challenge(err)
-                raise
+            claims = svc.authn.authenticate(req.header("authorization"), VAULT_AUDIENCES)
+        except e.Unauthenticated as err:
+            return failure(err, [rid, *same, (b"WWW-Authenticate", challenge(err).encode())])
+        try:
             if req.too_long:
                 raise e.InvalidInput("The request URI is too long.", code="BadParameter")
-            query: dict[str, str] = {}
-            for k, val in req.query_pairs:
-                if k in query:
-                    raise e.InvalidInput(f"The query parameter '{k}' is repeated.", code="BadParameter")
-                query[k] = val
-            api = query.get("api-version", "")
-            if not api:
-                raise e.InvalidInput("The 'api-version' query parameter is missing.", code="BadParameter")
-            if api not in API_VERSIONS:
-                raise e.InvalidInput(f"The specified version ({api}) is not recognized. Consider using the latest "
-                                     "supported version (2026-04-01).", code="BadParameter")
-            op, name, version = route(req.method, [p for p in req.path.split("/") if p])
+            api, query = checked_query(tuple(req.query_pairs))
+            op, name, version = route_path(req.method, req.path)
             kv.authorize(v, claims, op, name)
             body = _body(req.body) if req.method in ("PUT", "PATCH") or op == "restore" else None
-            cached = kv.get_cached(v, name or "", version) if op == "get" else None
-            if cached is not None:  # the hot read: answered from memory, in the event loop, no store
-                return respond(200, bundle(v, *cached), hdrs)
+            if op == "get":  # the hot read: answered from memory, in the event loop, no store, rendered once
+                rendered = kv.get_rendered(v, name or "", version, render_get)
+                if rendered is not None:
+                    return WireResponse(200, rendered, [JSON, rid, *same])
         except e.AzmiError as err:
-            return failure(err, hdrs)
-        return in_thread(v, op, name, version, body, req.path, api, query, hdrs)
+            return failure(err, [rid, *same])
+        return in_thread(v, op, name, version, body, req.path, api, query, [rid, *same])
 
     async def in_thread(v: Vault, op: str, name: str | None, version: str | None, body: Any, path: str, api: str,
-                        query: dict[str, str], hdrs: dict[str, str]) -> WireResponse:
+                        query: dict[str, str], hdrs: list[tuple[bytes, bytes]]) -> WireResponse:
         try:
             status, out = await asyncio.to_thread(run, v, op, name, version, body, path, api, query)
         except e.AzmiError as err:

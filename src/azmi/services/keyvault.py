@@ -13,6 +13,7 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Callable
 
 from azmi.clock import Clock
@@ -39,6 +40,22 @@ class Vault:
     def name(self) -> str:
         return self.id.name
 
+    @cached_property
+    def scope(self) -> str:
+        """The vault's ARM id, the RBAC scope of its requests (formatted once, not per request)."""
+        return str(self.id)
+
+
+class _Live:
+    """A live secret held in memory, with the bodies already rendered from it (by requested version)."""
+
+    __slots__ = ("name", "versions", "bodies")
+
+    def __init__(self, name: SecretName, versions: list[SecretVersion]) -> None:
+        self.name = name
+        self.versions = versions
+        self.bodies: dict[str | None, bytes] = {}  # forgotten with the secret: a write drops this whole entry
+
 
 def _not_found(name: str) -> NotFound:
     return NotFound(f"A secret with (name/id) {name} was not found in this key vault. If you recently deleted this "
@@ -55,7 +72,8 @@ class KeyVaultService:
         self._lock = threading.Lock()
         self._by_port: dict[int, Vault] = {}
         # live secrets by (vault, name): reads are served from memory, every write forgets its entry
-        self._secrets: dict[tuple[str, str], tuple[SecretName, list[SecretVersion]]] = {}
+        self._secrets: dict[tuple[str, str], _Live] = {}
+        self._generation = 0  # bumped by every forget: a read from the store that raced a write is not kept
         self.publish: Callable[[str, str], None] | None = None  # tells other nodes (the change feed)
 
     # -- which vault ---------------------------------------------------------------------------------------
@@ -83,11 +101,13 @@ class KeyVaultService:
 
     def evict(self) -> None:
         with self._lock:
+            self._generation += 1
             self._by_port.clear()
             self._secrets.clear()
 
     def forget(self, vault_key: str, name: str, publish: bool = True) -> None:
         with self._lock:
+            self._generation += 1
             self._secrets.pop((vault_key, name.lower()), None)
         if publish and self.publish is not None:
             self.publish(vault_key, name.lower())
@@ -95,12 +115,12 @@ class KeyVaultService:
     # -- who may ---------------------------------------------------------------------------------------------
     def authorize(self, v: Vault, claims: dict[str, Any], op: str, secret: str | None = None) -> None:
         permission, action = SECRET_OPERATIONS[op]
-        oid, appid = str(claims.get("oid", "")), str(claims.get("appid", ""))
-        caller = f"appid={appid};oid={oid};iss={claims.get('iss')}"
+        oid = str(claims.get("oid", ""))
         if v.rbac:
-            scope = str(v.id) + (f"/secrets/{secret}" if secret else "")
+            scope = f"{v.scope}/secrets/{secret}" if secret else v.scope
             if self._authz.decide(oid, action, scope, data=True).allowed:
                 return
+            caller = f"appid={claims.get('appid', '')};oid={oid};iss={claims.get('iss')}"
             hint = SUGGESTED_ROLE.get(permission, "Key Vault Secrets Officer")
             raise Forbidden(
                 "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or "
@@ -114,6 +134,7 @@ class KeyVaultService:
         if any(p.object_id == oid and p.tenant_id == self._tenant and p.allows("secrets", permission)
                for p in v.policies):
             return
+        caller = f"appid={claims.get('appid', '')};oid={oid};iss={claims.get('iss')}"
         raise Forbidden(
             f"The user, group or application '{caller}' does not have secrets {permission} permission on key vault "
             f"'{v.name};location={v.location}'. For help resolving this issue, please see "
@@ -150,22 +171,33 @@ class KeyVaultService:
         key = (v.key, check_name(name).lower())
         hit = self._secrets.get(key)
         if hit is None:
+            generation = self._generation
             with self._store.begin() as tx:
-                hit = self._live(tx, v, name)
+                hit = _Live(*self._live(tx, v, name))
             with self._lock:
-                self._secrets[key] = hit
-        n, versions = hit
-        ver = self._pick(versions, name, version)
+                if self._generation == generation:  # no write forgot anything while we read
+                    self._secrets[key] = hit
+        return hit.name, self._enabled(self._pick(hit.versions, name, version))
+
+    def get_rendered(self, v: Vault, name: str, version: str | None,
+                     render: Callable[[Vault, SecretName, SecretVersion], bytes]) -> bytes | None:
+        """The response body of a GET, rendered once per secret and requested version while the secret is in
+        memory (None when it is not: the caller reads it from the store). Errors are raised, never kept."""
+        hit = self._secrets.get((v.key, name.lower()))
+        if hit is None:
+            return None
+        body = hit.bodies.get(version)
+        if body is None:
+            body = render(v, hit.name, self._enabled(self._pick(hit.versions, name, version)))
+            hit.bodies[version] = body  # on this entry: a write replaces the entry, so never stale
+        return body
+
+    @staticmethod
+    def _enabled(ver: SecretVersion) -> SecretVersion:
         if not ver.enabled:
             raise Forbidden("Operation get is not allowed on a disabled secret.", code="Forbidden",
                             inner="SecretDisabled")
-        return n, ver
-
-    def get_cached(self, v: Vault, name: str, version: str | None) -> tuple[SecretName, SecretVersion] | None:
-        """The answer without touching the store, when the secret is in memory (else None)."""
-        if (v.key, name.lower()) not in self._secrets:
-            return None
-        return self.get_secret(v, name, version)
+        return ver
 
     def _pick(self, versions: list[SecretVersion], name: str, version: str | None) -> SecretVersion:
         if not version:
