@@ -140,7 +140,7 @@ def test_cached_token_is_answered_at_once_and_a_miss_later(wire):  # type: ignor
     assert hit.body == minted.body
 
 
-def test_a_failing_signer_is_imds_500_and_the_next_request_mints_again(wire, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_failing_signer_is_imds_500_then_minting_recovers(wire, monkeypatch):  # type: ignore[no-untyped-def]
     vm = with_system(wire, "vm", new_group(wire))
     url = f"/{binding_key(wire, vm['id'])}{IMDS_TOKEN}?api-version=2018-02-01&resource={FRESH}"
     real = token_service.sign

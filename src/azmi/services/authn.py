@@ -26,23 +26,23 @@ class Authenticator:
         self._issuers = frozenset({claimset.issuer(tenant_id)})
         self._keyring = keyring
         self._clock = clock
-        # (token, audiences) -> (claims, verified until: exp + skew tolerance, signing key id)
+        # (Authorization header, audiences) -> (claims, verified until: exp + skew tolerance, signing key id)
         self._verified: dict[tuple[str, frozenset[str]], tuple[dict[str, object], float, str]] = {}
         self._lock = threading.Lock()
 
     def authenticate(self, authorization: str | None, audiences: Collection[str]) -> dict[str, object]:
         if not authorization:
             raise Unauthenticated("Request is missing a Bearer or PoP token.", code="AuthenticationFailed")
+        auds = audiences if isinstance(audiences, frozenset) else frozenset(audiences)
+        now = self._clock.now()
+        cached = self._verified.get((authorization, auds))  # by the header as sent: a client repeats it
+        if cached is not None and now < cached[1] and self._keyring.find(cached[2]) is not None:
+            return cached[0]  # still unexpired, and its signing key is still published
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("The authentication scheme of the Authorization header is not Bearer.",
                                   code="InvalidAuthenticationToken")
         token = token.strip()
-        auds = audiences if isinstance(audiences, frozenset) else frozenset(audiences)
-        now = self._clock.now()
-        cached = self._verified.get((token, auds))
-        if cached is not None and now < cached[1] and self._keyring.find(cached[2]) is not None:
-            return cached[0]  # still unexpired, and its signing key is still published
         claims = verify(token, find_key=self._keyring.find, issuers=self._issuers, audiences=auds, now=now)
         claims["_kid"] = jwt.get_unverified_header(token).get("kid")
         kid = str(claims["_kid"])
@@ -50,6 +50,5 @@ class Authenticator:
         with self._lock:
             if len(self._verified) >= MAX_REMEMBERED:
                 self._verified.clear()
-            self._verified[(token, auds)] = (claims, float(exp) + SKEW_TOLERANCE, kid)  # type: ignore[arg-type]
+            self._verified[(authorization, auds)] = (claims, float(exp) + SKEW_TOLERANCE, kid)  # type: ignore[arg-type]
         return claims
-
