@@ -34,6 +34,8 @@ REASONS = {200: b"OK", 204: b"No Content", 400: b"Bad Request", 401: b"Unauthori
 def encode(res: WireResponse, keep_alive: bool) -> bytes:
     head = [b"HTTP/1.1 %d %s" % (res.status, REASONS.get(res.status, b"Unknown"))]
     head += [k + b": " + v for k, v in res.headers]
+    if res.raw_head:
+        head.append(res.raw_head)
     if res.status not in (204, 304):  # RFC 9110: no Content-Length on these
         head.append(b"content-length: %d" % res.content_length)
     if not keep_alive:
@@ -251,7 +253,8 @@ class _Connection(asyncio.Protocol):
         assert res.chunks is not None
         if self.transport is None or self.transport.is_closing():
             return
-        self.transport.write(encode(WireResponse(res.status, b"", res.headers, res.length), keep_alive))
+        head = WireResponse(res.status, b"", res.headers, res.length, raw_head=res.raw_head)
+        self.transport.write(encode(head, keep_alive))
         sent = 0
         try:
             async for chunk in res.chunks:

@@ -59,15 +59,22 @@ class BodyIncomplete(Exception):
 class WireResponse:
     """One response; slotted, like WireRequest, because every request makes one."""
 
-    __slots__ = ("status", "body", "headers", "length", "chunks")
+    __slots__ = ("status", "body", "headers", "length", "chunks", "raw_head")
 
     def __init__(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None,
-                 length: int | None = None, chunks: AsyncIterator[bytes] | None = None) -> None:
+                 length: int | None = None, chunks: AsyncIterator[bytes] | None = None, raw_head: bytes = b"") -> None:
         self.status = status
         self.body = body
         self.headers = headers if headers is not None else []
         self.length = length  # Content-Length when it is not len(body): a HEAD, or `chunks`
         self.chunks = chunks  # the body, streamed (exactly `length` bytes)
+        self.raw_head = raw_head  # more header lines, already encoded ("name: value" joined by CRLF)
+
+    def all_headers(self) -> list[tuple[bytes, bytes]]:
+        if not self.raw_head:
+            return self.headers
+        extra = [line.split(b": ", 1) for line in self.raw_head.split(b"\r\n")]
+        return self.headers + [(k, v) for k, v in extra]
 
     @property
     def content_length(self) -> int:
@@ -197,7 +204,7 @@ class AsgiAdapter:
 
 async def _send(res: WireResponse, send: Send) -> None:
     await send({"type": "http.response.start", "status": res.status,
-                "headers": res.headers + [(b"content-length", str(res.content_length).encode())]})
+                "headers": res.all_headers() + [(b"content-length", str(res.content_length).encode())]})
     if res.chunks is None:
         await send({"type": "http.response.body", "body": res.body})
         return

@@ -163,7 +163,7 @@ async def _run(svc: Services, a: Account, op: Operation, req: WireRequest, query
     return await _write(svc, a, op, req, query, cond, headers)
 
 
-_RENDERED: dict[tuple[str, str, str, str], list[tuple[bytes, bytes]]] = {}  # a cached blob's encoded headers
+_RENDERED: dict[tuple[str, str, str, str], bytes] = {}  # a cached blob's encoded header lines
 _RENDERED_MAX = 4096
 
 
@@ -182,9 +182,10 @@ def cached_read(svc: Services, a: Account, op: Operation, req: WireRequest, head
     if rendered is None:
         if len(_RENDERED) >= _RENDERED_MAX:
             _RENDERED.clear()
-        rendered = _RENDERED[key] = Reply(200, _content_head(b, req, {})[0].headers).response().headers
-    return WireResponse(200, content, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-                        + rendered)
+        pairs = Reply(200, _content_head(b, req, {})[0].headers).response().headers
+        rendered = _RENDERED[key] = b"\r\n".join(k + b": " + v for k, v in pairs)
+    return WireResponse(200, content, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
+                        raw_head=rendered)
 
 
 def _content_reply(b: BlobProps, content: bytes, req: WireRequest, cond: Conditions, headers: Headers) -> Reply:
