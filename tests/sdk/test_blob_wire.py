@@ -155,3 +155,17 @@ def test_a_cached_small_blob_is_never_served_stale(server: Server, target: dict[
     assert conn.call("DELETE", "data/hot.txt", token)[0] == 202
     assert conn.call("GET", "data/hot.txt", token)[0] == 404
     conn.close()
+
+
+def test_a_repeated_request_is_answered_afresh(server: Server, target: dict[str, Any]) -> None:
+    """A reader repeating the very same request bytes on one connection sees a write made elsewhere."""
+    reader, writer = Conn(server, target["base"]), Conn(server, target["base"])
+    token = target["token"]
+    assert writer.call("PUT", "data/polled.txt", token, b"before")[0] == 201
+    assert [reader.call("GET", "data/polled.txt", token)[2] for _ in range(3)] == [b"before"] * 3
+    assert writer.call("PUT", "data/polled.txt", token, b"after")[0] == 201
+    assert reader.call("GET", "data/polled.txt", token)[2] == b"after"
+    assert writer.call("DELETE", "data/polled.txt", token)[0] == 202
+    assert reader.call("GET", "data/polled.txt", token)[0] == 404
+    reader.close()
+    writer.close()
