@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from azmi.errors import Conflict, InvalidInput
@@ -83,6 +84,7 @@ def check_blob_name(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=256)
 def check_version(value: str | None) -> str:
     """x-ms-version: any date from MIN_VERSION on (the SDK sends new ones, e.g. 2026-10-06, sdk-compat §6)."""
     if value is None:

@@ -184,8 +184,8 @@ def cached_read(svc: Services, a: Account, op: Operation, req: WireRequest, head
             _RENDERED.clear()
         pairs = Reply(200, _content_head(b, req, {})[0].headers).response().headers
         rendered = _RENDERED[key] = b"\r\n".join(k + b": " + v for k, v in pairs)
-    return WireResponse(200, content, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
-                        raw_head=rendered)
+    dynamic = "\r\n".join([f"{k}: {v}" for k, v in headers.items()]).encode("latin-1")
+    return WireResponse(200, content, raw_head=dynamic + b"\r\n" + rendered)
 
 
 def _content_reply(b: BlobProps, content: bytes, req: WireRequest, cond: Conditions, headers: Headers) -> Reply:
