@@ -169,3 +169,16 @@ def test_a_repeated_request_is_answered_afresh(server: Server, target: dict[str,
     assert reader.call("GET", "data/polled.txt", token)[0] == 404
     reader.close()
     writer.close()
+
+
+def test_a_refused_expect_continue_upload_closes_the_connection(server: Server, target: dict[str, Any]) -> None:
+    """Refused before the 100 Continue: the client may never send the body, so the connection is not reused."""
+    conn = Conn(server, target["base"])
+    conn.send(conn.head("PUT", "data/never.bin", target["token"], 4096, Expect="100-continue",
+                        x_ms_version="2001-01-01"))
+    status, headers, _ = conn.response()
+    assert status == 400 and headers["x-ms-error-code"] == "InvalidHeaderValue"
+    assert headers["connection"] == "close"
+    with pytest.raises(OSError):  # closed by the server (EOF, or TLS's own end-of-stream error)
+        conn.response()
+    conn.close()

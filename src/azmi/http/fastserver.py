@@ -110,6 +110,12 @@ class _Body:
             self.waiter = None
 
 
+def _unsent_body(stream: _Body | None) -> bool:
+    """Answered before asking for an `Expect: 100-continue` body: the client may or may not send it now, so
+    the connection cannot be reused (RFC 9110 §10.1.1); it closes after the response."""
+    return stream is not None and stream.expect_continue and not stream.done
+
+
 class _Connection(asyncio.Protocol):
     def __init__(self, handler: Handler, connections: set["_Connection"], max_body: int,
                  streaming: bool = False) -> None:
@@ -245,7 +251,7 @@ class _Connection(asyncio.Protocol):
         except Exception:  # never a dropped connection: answer in JSON, keep serving
             result = json_response(500, {"error": "server_error", "error_description": "Server error"})
         if isinstance(result, WireResponse) and result.chunks is None and self.tail is None:
-            self._write(result, keep_alive)
+            self._write(result, keep_alive and not _unsent_body(stream))
             if stream is not None:
                 stream.discard()
         else:
@@ -260,6 +266,8 @@ class _Connection(asyncio.Protocol):
             res = result if isinstance(result, WireResponse) else await result
         except Exception:  # the handler failed while waiting: answer, keep serving
             res = json_response(500, {"error": "server_error", "error_description": "Server error"})
+        if _unsent_body(stream):
+            keep_alive = False
         if stream is not None:
             stream.discard()
         if res.chunks is None:
