@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 from urllib.parse import unquote
 
@@ -63,9 +64,11 @@ class BlobCaller:
         return str((self.claims or {}).get("oid", ""))
 
 
-def audiences(account: str) -> tuple[str, ...]:
-    return ("https://storage.azure.com", "https://storage.azure.com/", f"https://{account}.blob.core.windows.net",
-            f"https://{account}.blob.core.windows.net/", STORAGE_APP_ID)
+@lru_cache(maxsize=4096)
+def audiences(account: str) -> frozenset[str]:
+    return frozenset(("https://storage.azure.com", "https://storage.azure.com/",
+                      f"https://{account}.blob.core.windows.net", f"https://{account}.blob.core.windows.net/",
+                      STORAGE_APP_ID))
 
 
 class BlobAuth:
