@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -13,6 +13,19 @@ from tests.conftest import Server, start_server, stop_server
 from tests.pg import new_database
 
 QUOTA = 40
+CONNECTIONS = 16  # fresh connections per round to a shared (SO_REUSEPORT) port: all on one node has p = 2**-15
+
+
+def on_every_connection(read: Callable[[], tuple[int, object]], status: int, value: object = None) -> Callable[[], bool]:
+    """A check that `read` (one request on a fresh connection) answers `status` (and, for 200, `value`)
+    CONNECTIONS times in a row: whichever node each connection reached."""
+    def check() -> bool:
+        for _ in range(CONNECTIONS):
+            got_status, got = read()
+            if got_status != status or (status == 200 and got != value):
+                return False
+        return True
+    return check
 
 
 def free_port() -> int:

@@ -10,25 +10,19 @@ import ssl
 
 import httpx
 
-from tests.multinode.conftest import Cluster
+from tests.multinode.conftest import Cluster, on_every_connection
 from tests.multinode.test_two_nodes import eventually
 from tests.sdk.keyvault_helpers import create_vault, grant, operator_token
-
-CONNECTIONS = 16  # fresh connections per round: all on one node has probability 2**-15
-
 
 def tls(cluster: Cluster) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cluster.a.info["ca_bundle"])
 
 
-def every_connection_reads(cluster: Cluster, url: str, token: str, expected: int, value: str = "") -> Callable[[], bool]:
-    def check() -> bool:
-        for _ in range(CONNECTIONS):
-            r = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, verify=tls(cluster))
-            if r.status_code != expected or (expected == 200 and r.json()["value"] != value):
-                return False
-        return True
-    return check
+def fresh_read(cluster: Cluster, url: str, token: str) -> Callable[[], tuple[int, object]]:
+    def read() -> tuple[int, object]:
+        r = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, verify=tls(cluster))
+        return r.status_code, r.json().get("value")
+    return read
 
 
 def test_a_secret_written_on_one_node_is_read_through_every_node(cluster: Cluster) -> None:
@@ -38,11 +32,12 @@ def test_a_secret_written_on_one_node_is_read_through_every_node(cluster: Cluste
     token = operator_token(a)
     uri = vault["properties"]["vaultUri"]
     url = f"{uri}secrets/shared?api-version=7.5"
+    read = fresh_read(cluster, url, token)
     with httpx.Client(verify=tls(cluster), headers={"Authorization": f"Bearer {token}"}) as writer:
         eventually(lambda: writer.put(url, json={"value": "one"}).status_code == 200, "the grant on both nodes")
         for value in ("one", "two", "three"):
             assert writer.put(url, json={"value": value}).status_code == 200
-            eventually(every_connection_reads(cluster, url, token, 200, value), f"every node reads {value!r}")
-            assert every_connection_reads(cluster, url, token, 200, value)()  # and keeps reading it (cached)
+            eventually(on_every_connection(read, 200, value), f"every node reads {value!r}")
+            assert on_every_connection(read, 200, value)()  # and keeps reading it (cached)
         assert writer.delete(f"{uri}secrets/shared?api-version=7.5").status_code == 200
-        eventually(every_connection_reads(cluster, url, token, 404), "every node sees the delete")
+        eventually(on_every_connection(read, 404), "every node sees the delete")
